@@ -1,0 +1,58 @@
+/// The collectives L2C needs, behind one protocol: MPI across processes, or a single process.
+///
+/// Every call is collective: all ranks call it in the same order with the same counts.
+/// Buffers are plain pointers so that tensors pass without copies.
+public protocol Communicator: AnyObject {
+    var rank: Int { get }
+    var size: Int { get }
+
+    /// In place: buffer ← Σ over ranks of buffer.
+    func allReduceSum(_ buffer: UnsafeMutablePointer<Float>, count: Int)
+    func allReduceSum(_ buffer: UnsafeMutablePointer<Double>, count: Int)
+    /// In place, elementwise maximum over ranks.
+    func allReduceMax(_ buffer: UnsafeMutablePointer<Int64>, count: Int)
+    /// recv[r·count ..< (r+1)·count] ← send of rank r. `recv` holds count·size elements.
+    func allGather(_ send: UnsafePointer<Float>, count: Int, into recv: UnsafeMutablePointer<Float>)
+    func allGather(_ send: UnsafePointer<Int64>, count: Int, into recv: UnsafeMutablePointer<Int64>)
+    /// The adjoint of allGather: recv ← Σ over ranks q of send_q[rank·count ..< (rank+1)·count].
+    func reduceScatterSum(_ send: UnsafePointer<Float>, into recv: UnsafeMutablePointer<Float>, countPerRank: Int)
+    func broadcast(_ buffer: UnsafeMutablePointer<Float>, count: Int, root: Int)
+    func broadcast(_ buffer: UnsafeMutablePointer<UInt8>, count: Int, root: Int)
+    func barrier()
+}
+
+extension Communicator {
+    public var isRoot: Bool { rank == 0 }
+
+    /// Σ over ranks of one scalar.
+    public func sum(_ value: Double) -> Double {
+        var v = value
+        allReduceSum(&v, count: 1)
+        return v
+    }
+
+    public func max(_ value: Int64) -> Int64 {
+        var v = value
+        allReduceMax(&v, count: 1)
+        return v
+    }
+
+    /// Every rank's value, in rank order.
+    public func gather(_ value: Int64) -> [Int64] {
+        var mine = value
+        var all = [Int64](repeating: 0, count: size)
+        all.withUnsafeMutableBufferPointer { allGather(&mine, count: 1, into: $0.baseAddress!) }
+        return all
+    }
+
+    /// Broadcast a string from `root` (used to ship configuration and error text).
+    public func broadcast(_ text: String, root: Int = 0) -> String {
+        var header = [UInt8](repeating: 0, count: 8)
+        if rank == root { withUnsafeBytes(of: UInt64(text.utf8.count).littleEndian) { header = Array($0) } }
+        header.withUnsafeMutableBufferPointer { broadcast($0.baseAddress!, count: 8, root: root) }
+        let count = Int(header.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) })
+        var payload = rank == root ? Array(text.utf8) : [UInt8](repeating: 0, count: count)
+        if count > 0 { payload.withUnsafeMutableBufferPointer { broadcast($0.baseAddress!, count: count, root: root) } }
+        return String(decoding: payload, as: UTF8.self)
+    }
+}

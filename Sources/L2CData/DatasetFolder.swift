@@ -1,0 +1,35 @@
+import Foundation
+
+/// Which part of a dataset to load.
+public enum Split: String, Sendable {
+    case train
+    case test
+}
+
+/// Finds and loads a dataset from a path: a folder of the four standard MNIST IDX files (raw or .gz),
+/// or a CSV file (one row per sample, label last).
+public enum DatasetLoader {
+    /// IDX file stems by split: (images, labels).
+    static let idxNames: [Split: (String, String)] = [
+        .train: ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+        .test: ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+    ]
+
+    public static func load(_ path: String, split: Split, csvHeight: Int = 28, csvWidth: Int = 28) throws -> Dataset {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw DataError(path, "no such file or folder (expected a folder of MNIST IDX files or a CSV file)")
+        }
+        if !isDirectory.boolValue { return try CSVReader.dataset(path, height: csvHeight, width: csvWidth) }
+        let (imagesStem, labelsStem) = idxNames[split]!
+        return try IDXReader.dataset(images: try locate(path, imagesStem), labels: try locate(path, labelsStem))
+    }
+
+    /// `folder/stem`, or `folder/stem.gz` when only that exists.
+    static func locate(_ folder: String, _ stem: String) throws -> String {
+        let plain = (folder as NSString).appendingPathComponent(stem)
+        if FileManager.default.fileExists(atPath: plain) { return plain }
+        if FileManager.default.fileExists(atPath: plain + ".gz") { return plain + ".gz" }
+        throw DataError(plain, "no such file (nor \(stem).gz): the folder must hold the standard MNIST IDX files")
+    }
+}

@@ -1,0 +1,38 @@
+import CBLAS
+import CDNNL
+
+/// C ← α·op(A)·op(B) + β·C for row-major matrices; op(X) = Xᵀ when `transposeX`.
+/// A is m×k after op, B is k×n after op, C is m×n.
+@inline(__always)
+public func gemm(
+    _ a: UnsafePointer<Float>, transposeA: Bool = false,
+    _ b: UnsafePointer<Float>, transposeB: Bool = false,
+    _ c: UnsafeMutablePointer<Float>,
+    m: Int, n: Int, k: Int, alpha: Float = 1, beta: Float = 0,
+    lda: Int? = nil, ldb: Int? = nil, ldc: Int? = nil
+) {
+    guard m > 0, n > 0 else { return }
+    if k == 0 {
+        if beta == 0 { c.update(repeating: 0, count: m * n) }
+        return
+    }
+    cblas_sgemm(
+        CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+        Int32(m), Int32(n), Int32(k), alpha,
+        a, Int32(lda ?? (transposeA ? m : k)),
+        b, Int32(ldb ?? (transposeB ? k : n)),
+        beta, c, Int32(ldc ?? n))
+}
+
+/// Threads used by OpenBLAS and oneDNN (OpenMP) in this process.
+public enum ComputeThreads {
+    public static func set(_ count: Int) {
+        openblas_set_num_threads(Int32(count))
+        omp_set_num_threads(Int32(count))
+    }
+
+    public static var oneDNNVersion: String {
+        guard let v = dnnl_version() else { return "unknown" }
+        return "\(v.pointee.major).\(v.pointee.minor).\(v.pointee.patch)"
+    }
+}

@@ -1,0 +1,49 @@
+/// What a forward pass needs to know besides its input.
+public struct Pass: Sendable {
+    /// Training mode: batch statistics, dropout on, activations kept for backward.
+    public var training: Bool
+    /// Global index of this rank's first sample in the global batch (dropout masks depend on it).
+    public var sampleOffset: Int
+    /// Optimisation step, so that each step draws fresh masks.
+    public var step: Int
+
+    public init(training: Bool, sampleOffset: Int = 0, step: Int = 0) {
+        self.training = training
+        self.sampleOffset = sampleOffset
+        self.step = step
+    }
+
+    public static let evaluation = Pass(training: false)
+}
+
+/// A trainable tensor and its gradient, with the name it is saved under.
+public final class Parameter {
+    public let value: Tensor
+    public let gradient: Tensor
+    /// Decoupled from the name: BatchNorm's γ/β and biases are usually exempt from weight decay.
+    public let decays: Bool
+
+    public init(_ value: Tensor, decays: Bool) {
+        self.value = value
+        self.gradient = Tensor(shape: value.shape)
+        self.decays = decays
+    }
+}
+
+/// A layer with explicit forward and backward passes.
+///
+/// `forward` keeps what `backward` needs. `backward` takes dL/d(output), *accumulates* dL/d(parameter)
+/// into each parameter's gradient, and returns dL/d(input).
+public protocol Layer: AnyObject {
+    func forward(_ input: Tensor, _ pass: Pass) -> Tensor
+    func backward(_ gradOutput: Tensor) -> Tensor
+    /// Parameters by local name ("weight", "bias").
+    var parameters: [(name: String, parameter: Parameter)] { get }
+    /// Non-trainable state saved in checkpoints (BatchNorm's running statistics).
+    var buffers: [(name: String, tensor: Tensor)] { get }
+}
+
+extension Layer {
+    public var parameters: [(name: String, parameter: Parameter)] { [] }
+    public var buffers: [(name: String, tensor: Tensor)] { [] }
+}

@@ -1,0 +1,33 @@
+/// Named layers applied in order; parameter names follow PyTorch's "layer.parameter" convention.
+public final class Sequential: Layer {
+    public let layers: [(name: String, layer: any Layer)]
+
+    public init(_ layers: [(String, any Layer)]) {
+        self.layers = layers.map { (name: $0.0, layer: $0.1) }
+    }
+
+    public func forward(_ x: Tensor, _ pass: Pass) -> Tensor {
+        layers.reduce(x) { $1.layer.forward($0, pass) }
+    }
+
+    public func backward(_ dy: Tensor) -> Tensor {
+        layers.reversed().reduce(dy) { $1.layer.backward($0) }
+    }
+
+    public var parameters: [(name: String, parameter: Parameter)] {
+        layers.flatMap { entry in entry.layer.parameters.map { (name: "\(entry.name).\($0.name)", parameter: $0.parameter) } }
+    }
+
+    public var buffers: [(name: String, tensor: Tensor)] {
+        layers.flatMap { entry in entry.layer.buffers.map { (name: "\(entry.name).\($0.name)", tensor: $0.tensor) } }
+    }
+
+    public func zeroGradients() {
+        for (_, p) in parameters { p.gradient.zero() }
+    }
+
+    /// Every named tensor a checkpoint holds: parameters, then buffers.
+    public var stateTensors: [(name: String, tensor: Tensor)] {
+        parameters.map { (name: $0.name, tensor: $0.parameter.value) } + buffers
+    }
+}

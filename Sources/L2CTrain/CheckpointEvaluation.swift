@@ -1,0 +1,34 @@
+import Foundation
+import L2CCluster
+import L2CComm
+import L2CData
+import L2CTensor
+
+/// `l2c eval`: rebuilds a model from a checkpoint's metadata and scores it on a dataset split.
+public enum CheckpointEvaluation {
+    public static func run(checkpoint path: String, data: String, split: Split, communicator comm: any Communicator) throws -> [String: Any] {
+        let (contents, dataset) = try comm.checked("loading the checkpoint and data") { () -> (Checkpoint.Contents, Dataset) in
+            (try Checkpoint.load(path), try DatasetLoader.load(data, split: split))
+        }
+        let meta = contents.metadata
+        func field(_ key: String) throws -> Int {
+            guard let text = meta[key], let value = Int(text), value > 0 else {
+                throw CheckpointError(path, "metadata '\(key)': expected a positive integer, found \(meta[key].map { "'\($0)'" } ?? "nothing")")
+            }
+            return value
+        }
+        guard let name = meta["model"], let architecture = Architecture(rawValue: name) else {
+            throw CheckpointError(path, "metadata 'model': expected one of \(Architecture.allCases.map(\.rawValue)), found \(meta["model"] ?? "nothing")")
+        }
+        let (channels, height, width) = (try field("channels"), try field("height"), try field("width"))
+        guard (dataset.channels, dataset.height, dataset.width) == (channels, height, width) else {
+            throw DataError(data, "samples are \(dataset.channels)×\(dataset.height)×\(dataset.width), the checkpoint was trained on \(channels)×\(height)×\(width)")
+        }
+        let model = architecture.build(channels: channels, height: height, width: width, outputs: try field("outputs"), seed: 0, communicator: comm)
+        try Checkpoint.restore(contents, into: model.stateTensors, path: path)
+        let scores = Evaluation.score(model, dataset, communicator: comm)
+        return ["acc": JSONLine.round(scores.accuracy), "nmi": JSONLine.round(scores.nmi), "ari": JSONLine.round(scores.ari),
+                "clusters_used": scores.clustersUsed, "samples": dataset.count, "split": split.rawValue, "ranks": comm.size,
+                "checkpoint": path, "model": architecture.rawValue]
+    }
+}

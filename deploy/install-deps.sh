@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the Debian packages L2C builds and runs with. Idempotent: installs only what is missing.
+# Usage (as root): deploy/install-deps.sh
+set -euo pipefail
+packages=(
+  openmpi-bin libopenmpi-dev      # MPI runtime (mpirun) and headers
+  libopenblas-dev                 # CBLAS GEMM
+  libdnnl-dev                     # oneDNN
+  libturbojpeg0-dev libpng-dev zlib1g-dev  # image decoders, gzip
+  pkg-config python3-pip gzip     # build helpers and the data fetcher
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  echo "install-deps: all packages present" >&2
+fi
