@@ -20,6 +20,7 @@ public final class BatchNorm: Layer {
     public weak var communicator: (any Communicator)?
     private var normalized: Tensor?
     private var inverseStd: [Float] = []
+    private var usedBatchStatistics = true
     private var output: Tensor?
     private var gradInput: Tensor?
 
@@ -77,6 +78,7 @@ public final class BatchNorm: Layer {
         } else {
             for f in 0..<features { mean[f] = runningMean[f]; variance[f] = runningVariance[f] }
         }
+        usedBatchStatistics = pass.training
         inverseStd = variance.map { 1 / ($0 + epsilon).squareRoot() }
         let xhat = Tensor.reuse(&normalized, shape: x.shape)
         forEachPlane(batch, plane) { f, p in
@@ -110,11 +112,15 @@ public final class BatchNorm: Layer {
             gamma.gradient[f] += Float(sums[features + f])
         }
         sums[2 * features] = Double(batch * plane)
-        sums.withUnsafeMutableBufferPointer { communicator?.allReduceSum($0.baseAddress!, count: 2 * features + 1) }
+        if usedBatchStatistics {
+            sums.withUnsafeMutableBufferPointer { communicator?.allReduceSum($0.baseAddress!, count: 2 * features + 1) }
+        }
         let total = sums[2 * features]
         let dx = Tensor.reuse(&gradInput, shape: dy.shape)
         forEachPlane(batch, plane) { f, p in
-            let meanDy = Float(sums[f] / total), meanDyX = Float(sums[features + f] / total)
+            // With running statistics μ and σ are constants: dx = γ/√(σ² + ε)·dy.
+            let meanDy = usedBatchStatistics ? Float(sums[f] / total) : 0
+            let meanDyX = usedBatchStatistics ? Float(sums[features + f] / total) : 0
             let scale = gamma.value[f] * inverseStd[f]
             for i in 0..<plane {
                 dx.data[p + i] = scale * (dy.data[p + i] - meanDy - xhat.data[p + i] * meanDyX)

@@ -5,6 +5,8 @@ public enum Architecture: String, CaseIterable, Sendable {
     case mlp
     case lenet
 
+    /// Layers followed by BatchNorm have no bias: BatchNorm removes any constant, so such a bias would only
+    /// collect rounding noise (which Adam amplifies into full steps).
     /// Builds the network for inputs of `channels`×`height`×`width`, initialised from `seed`.
     /// BatchNorm layers synchronise their statistics through `communicator`.
     public func build(channels: Int, height: Int, width: Int, outputs: Int, seed: UInt64,
@@ -16,10 +18,10 @@ public enum Architecture: String, CaseIterable, Sendable {
             let inputs = channels * height * width
             return Sequential([
                 ("flatten", Flatten()),
-                ("fc1", Linear(inputs, 1000, rng: &rng)),
+                ("fc1", Linear(inputs, 1000, bias: false, rng: &rng)),
                 ("bn1", BatchNorm(1000, communicator: communicator)),
                 ("relu1", ReLU()),
-                ("fc2", Linear(1000, 1000, rng: &rng)),
+                ("fc2", Linear(1000, 1000, bias: false, rng: &rng)),
                 ("bn2", BatchNorm(1000, communicator: communicator)),
                 ("relu2", ReLU()),
                 ("fc3", Linear(1000, outputs, rng: &rng)),
@@ -30,16 +32,16 @@ public enum Architecture: String, CaseIterable, Sendable {
             let h2 = (h1 - 4) / 2, w2 = (w1 - 4) / 2
             precondition(h2 > 0 && w2 > 0, "LeNet needs inputs of at least 16×16, got \(height)×\(width)")
             return Sequential([
-                ("conv1", Conv2d(channels, 20, kernel: 5, rng: &rng)),
+                ("conv1", Conv2d(channels, 20, kernel: 5, bias: false, rng: &rng)),
                 ("bn1", BatchNorm(20, communicator: communicator)),
                 ("relu1", ReLU()),
                 ("pool1", MaxPool2d(kernel: 2)),
-                ("conv2", Conv2d(20, 50, kernel: 5, rng: &rng)),
+                ("conv2", Conv2d(20, 50, kernel: 5, bias: false, rng: &rng)),
                 ("bn2", BatchNorm(50, communicator: communicator)),
                 ("relu2", ReLU()),
                 ("pool2", MaxPool2d(kernel: 2)),
                 ("flatten", Flatten()),
-                ("fc1", Linear(50 * h2 * w2, 500, rng: &rng)),
+                ("fc1", Linear(50 * h2 * w2, 500, bias: false, rng: &rng)),
                 ("bn3", BatchNorm(500, communicator: communicator)),
                 ("relu3", ReLU()),
                 ("fc2", Linear(500, outputs, rng: &rng)),

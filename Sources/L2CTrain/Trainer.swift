@@ -64,10 +64,11 @@ public final class Trainer {
         let parameters = model.parameters
         let optimizer = config.makeOptimizer()
         let schedule = StepSchedule(base: config.learningRate, period: config.learningRateStep, gamma: config.learningRateGamma)
-        let log = try comm.checked("opening the metrics log") {
-            try MetricsLog(path: comm.isRoot ? config.out.map { ($0 as NSString).appendingPathComponent("metrics.jsonl") } : nil)
+        let log = try comm.checked("opening the metrics log") { () -> MetricsLog in
+            guard comm.isRoot, let out = config.out else { return try MetricsLog(path: nil) }
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            return try MetricsLog(path: (out as NSString).appendingPathComponent("metrics.jsonl"))
         }
-        if comm.isRoot, let out = config.out { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) }
 
         var packed: Tensor?
         var order: [Int] = []
