@@ -1,0 +1,123 @@
+import Foundation
+import L2CData
+import L2CTrain
+import XCTest
+
+/// Readers accept the standard formats and reject broken files with a message naming file and field.
+final class DataFormatTests: XCTestCase {
+    var folder: String!
+
+    override func setUpWithError() throws {
+        folder = NSTemporaryDirectory() + "l2c-data-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() { try? FileManager.default.removeItem(atPath: folder) }
+
+    private func write(_ name: String, _ bytes: [UInt8]) -> String {
+        let path = folder + "/" + name
+        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        return path
+    }
+
+    private func writeMNIST(count: Int, prefix: String = "train", gzip: Bool = false) throws {
+        let images = IDXReader.encode(dimensions: [count, 28, 28], bytes: (0..<(count * 784)).map { UInt8($0 % 256) })
+        let labels = IDXReader.encode(dimensions: [count], bytes: (0..<count).map { UInt8($0 % 10) })
+        let imagesPath = write("\(prefix)-images-idx3-ubyte", images)
+        _ = write("\(prefix)-labels-idx1-ubyte", labels)
+        if gzip {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/bin/gzip")
+            p.arguments = ["-f", imagesPath]
+            try p.run(); p.waitUntilExit()
+        }
+    }
+
+    func testReadsRawAndGzippedIDX() throws {
+        try writeMNIST(count: 12, gzip: true)
+        let data = try DatasetLoader.load(folder, split: .train)
+        XCTAssertEqual(data.count, 12)
+        XCTAssertEqual([data.channels, data.height, data.width], [1, 28, 28])
+        XCTAssertEqual(data.labels[11], 1)
+        XCTAssertEqual(data.images[255], 1, accuracy: 1e-6)
+    }
+
+    func testTruncatedIDXNamesTheFileAndTheSizes() throws {
+        try writeMNIST(count: 4)
+        let path = folder + "/train-images-idx3-ubyte"
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        try bytes.prefix(bytes.count - 100).write(to: URL(fileURLWithPath: path))
+        XCTAssertThrowsError(try DatasetLoader.load(folder, split: .train)) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains(path) && text.contains("truncated") && text.contains("3136"), text)
+        }
+    }
+
+    func testMissingFileIsNamed() throws {
+        XCTAssertThrowsError(try DatasetLoader.load(folder, split: .test)) { error in
+            XCTAssertTrue("\(error)".contains("t10k-images-idx3-ubyte"), "\(error)")
+        }
+        XCTAssertThrowsError(try DatasetLoader.load(folder + "/nowhere", split: .train)) { error in
+            XCTAssertTrue("\(error)".contains("nowhere") && "\(error)".contains("no such file"), "\(error)")
+        }
+    }
+
+    func testLabelCountMustMatchImages() throws {
+        _ = write("train-images-idx3-ubyte", IDXReader.encode(dimensions: [3, 28, 28], bytes: [UInt8](repeating: 0, count: 3 * 784)))
+        _ = write("train-labels-idx1-ubyte", IDXReader.encode(dimensions: [2], bytes: [1, 2]))
+        XCTAssertThrowsError(try DatasetLoader.load(folder, split: .train)) { error in
+            XCTAssertTrue("\(error)".contains("label count: expected 3"), "\(error)")
+        }
+    }
+
+    func testCSVReadsRowsWithTheLabelLast() throws {
+        let path = write("d.csv", Array("0,255,0,0,7\n255,0,0,0,3\n".utf8))
+        let data = try CSVReader.dataset(path, height: 2, width: 2)
+        XCTAssertEqual(data.labels, [7, 3])
+        XCTAssertEqual(data.images[1], 1)
+    }
+
+    func testCSVRowWithWrongColumnCountNamesTheLine() throws {
+        let path = write("bad.csv", Array("0,0,0,0,1\n0,0,0,2\n".utf8))
+        XCTAssertThrowsError(try CSVReader.dataset(path, height: 2, width: 2)) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("bad.csv") && text.contains("line 2") && text.contains("expected 5") && text.contains("found 4"), text)
+        }
+    }
+
+    func testSamplerShardsDoNotDependOnTheRankCount() throws {
+        let one = try DistributedSampler(sampleCount: 50, globalBatch: 12, rank: 0, ranks: 1, seed: 5)
+        let order = one.order(epoch: 2)
+        var pieces: [Int] = []
+        for rank in 0..<3 {
+            let s = try DistributedSampler(sampleCount: 50, globalBatch: 12, rank: rank, ranks: 3, seed: 5)
+            XCTAssertEqual(s.order(epoch: 2), order)
+            pieces += s.shard(s.order(epoch: 2), batch: 1)
+        }
+        XCTAssertEqual(pieces, Array(one.shard(order, batch: 1)))
+        XCTAssertNotEqual(one.order(epoch: 3), order, "reshuffled every epoch")
+        XCTAssertEqual(one.batchesPerEpoch, 4)
+    }
+
+    func testIndivisibleBatchIsRejected() {
+        XCTAssertThrowsError(try DistributedSampler(sampleCount: 50, globalBatch: 10, rank: 0, ranks: 3, seed: 1)) { error in
+            XCTAssertTrue("\(error)".contains("not divisible by the 3 ranks"), "\(error)")
+        }
+    }
+
+    func testCheckpointRoundTripsAndRejectsShapeMismatch() throws {
+        let path = folder + "/model.safetensors"
+        let a = L2CTensor.Tensor(shape: [2, 3], values: [1, 2, 3, 4, 5, 6])
+        try Checkpoint.save(path, tensors: [("layer.weight", a)], metadata: ["model": "mlp"])
+        let contents = try Checkpoint.load(path)
+        XCTAssertEqual(contents.metadata["model"], "mlp")
+        XCTAssertEqual(contents.tensors["layer.weight"]?.values, [1, 2, 3, 4, 5, 6])
+        let wrong = L2CTensor.Tensor(shape: [3, 2])
+        XCTAssertThrowsError(try Checkpoint.restore(contents, into: [("layer.weight", wrong)], path: path)) { error in
+            XCTAssertTrue("\(error)".contains("shape [2, 3], the model expects [3, 2]"), "\(error)")
+        }
+        XCTAssertFalse(try FileManager.default.contentsOfDirectory(atPath: folder).contains { $0.contains(".tmp") }, "no temporary file left")
+    }
+}
+
+import L2CTensor
