@@ -1,5 +1,6 @@
 import Foundation
 import L2CData
+import L2CTensor
 import L2CTrain
 import XCTest
 
@@ -16,7 +17,7 @@ final class DataFormatTests: XCTestCase {
 
     private func write(_ name: String, _ bytes: [UInt8]) -> String {
         let path = folder + "/" + name
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
         return path
     }
 
@@ -107,17 +108,15 @@ final class DataFormatTests: XCTestCase {
 
     func testCheckpointRoundTripsAndRejectsShapeMismatch() throws {
         let path = folder + "/model.safetensors"
-        let a = L2CTensor.Tensor(shape: [2, 3], values: [1, 2, 3, 4, 5, 6])
+        let a = Tensor(shape: [2, 3], values: [1, 2, 3, 4, 5, 6])
         try Checkpoint.save(path, tensors: [("layer.weight", a)], metadata: ["model": "mlp"])
         let contents = try Checkpoint.load(path)
         XCTAssertEqual(contents.metadata["model"], "mlp")
         XCTAssertEqual(contents.tensors["layer.weight"]?.values, [1, 2, 3, 4, 5, 6])
-        let wrong = L2CTensor.Tensor(shape: [3, 2])
+        let wrong = Tensor(shape: [3, 2])
         XCTAssertThrowsError(try Checkpoint.restore(contents, into: [("layer.weight", wrong)], path: path)) { error in
             XCTAssertTrue("\(error)".contains("shape [2, 3], the model expects [3, 2]"), "\(error)")
         }
         XCTAssertFalse(try FileManager.default.contentsOfDirectory(atPath: folder).contains { $0.contains(".tmp") }, "no temporary file left")
     }
 }
-
-import L2CTensor
