@@ -8,4 +8,7 @@ deploy/install-deps.sh
 deploy/fetch-data.sh data
 export NO_COLOR=1
 swift build -c release --build-tests
+# Multi-host mpirun with the project's hostfile and a 2-node Slurm job, on fake hosts of this machine
+# (needs the cluster kit beside the project, as in CI).
+if [ -d ../shared/cluster ]; then deploy/cluster-test.sh; else echo "test: ../shared/cluster not found: multi-host tests skipped" >&2; fi
 swift test -c release --skip-build

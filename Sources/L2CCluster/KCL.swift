@@ -50,21 +50,9 @@ public struct KCL: PairwiseLoss {
             simi.withUnsafeMutableBufferPointer { s in
                 similarity.fill(rows: (batch.firstRow + block.lowerBound)..<(batch.firstRow + block.upperBound), into: s.baseAddress!)
                 for r in 0..<rows {
-                    let h = entropyTerm[block.lowerBound + r]
-                    let a = cross.data + r * n, sr = s.baseAddress! + r * n
-                    var rowLoss: Float = 0
-                    var rowKnown = 0
-                    for j in 0..<n {
-                        let kld = h - a[j]
-                        switch sr[j] {
-                        case 1: rowLoss += kld; a[j] = 1; rowKnown += 1
-                        case -1:
-                            rowKnown += 1
-                            if kld < margin { rowLoss += margin - kld; a[j] = -1 } else { a[j] = 0 }
-                        default: a[j] = 0
-                        }
-                    }
-                    lossSum += Double(rowLoss)
+                    let (rowLoss, rowKnown) = PairKernels.kcl(cross.data + r * n, s.baseAddress! + r * n, count: n,
+                                                              entropy: entropyTerm[block.lowerBound + r], margin: margin)
+                    lossSum += rowLoss
                     known += rowKnown
                 }
             }

@@ -34,18 +34,8 @@ public struct MCL: PairwiseLoss {
             simi.withUnsafeMutableBufferPointer { s in
                 similarity.fill(rows: (batch.firstRow + block.lowerBound)..<(batch.firstRow + block.upperBound), into: s.baseAddress!)
                 for r in 0..<rows {
-                    let d = inner.data + r * n, sr = s.baseAddress! + r * n
-                    var rowLoss: Float = 0
-                    var rowKnown = 0
-                    for j in 0..<n {
-                        let t = d[j]
-                        switch sr[j] {
-                        case 1: rowLoss -= logf(t + epsilon); d[j] = -1 / (t + epsilon); rowKnown += 1
-                        case -1: rowLoss -= logf(1 - t + epsilon); d[j] = 1 / (1 - t + epsilon); rowKnown += 1
-                        default: d[j] = 0
-                        }
-                    }
-                    lossSum += Double(rowLoss)
+                    let (rowLoss, rowKnown) = PairKernels.mcl(inner.data + r * n, s.baseAddress! + r * n, count: n, epsilon: epsilon)
+                    lossSum += rowLoss
                     known += rowKnown
                 }
             }

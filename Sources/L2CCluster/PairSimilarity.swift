@@ -11,8 +11,9 @@ public protocol PairSimilarity {
 
 /// Similarity from class labels (L2C's Class2Simi): +1 if equal, −1 if not; a negative label is unknown (0).
 public struct LabelSimilarity: PairSimilarity {
-    public let labels: [Int]
-    public init(labels: [Int]) { self.labels = labels }
+    /// Int32 so that the comparison loop vectorises.
+    private let labels: [Int32]
+    public init(labels: [Int]) { self.labels = labels.map { Int32(clamping: $0) } }
     public var count: Int { labels.count }
 
     public func fill(rows: Range<Int>, into out: UnsafeMutablePointer<Int8>) {
@@ -22,7 +23,10 @@ public struct LabelSimilarity: PairSimilarity {
                 let row = out + r * n
                 let li = l[i]
                 if li < 0 { row.update(repeating: 0, count: n); continue }
-                for j in 0..<n { row[j] = l[j] < 0 ? 0 : (l[j] == li ? 1 : -1) }
+                for j in 0..<n {
+                    let same: Int8 = l[j] == li ? 1 : -1
+                    row[j] = l[j] < 0 ? 0 : same
+                }
             }
         }
     }
