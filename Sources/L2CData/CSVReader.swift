@@ -1,29 +1,39 @@
 import Foundation
 
-/// One sample per row of comma-separated numbers, the label in a chosen column (the last by default),
-/// raw or gzip. Pixel values are divided by `scale` (255 for MNIST-like data).
+/// One sample per row of comma-separated numbers: the pixels of a square grey image and a label, raw or gzip.
+/// The side is inferred from the first row (784 values → 28×28, 64 → 8×8); the label sits in `labelColumn`
+/// (0-based; the last column by default). Pixel values are divided by `scale` (255 for 8-bit pixels).
 public enum CSVReader {
-    public static func dataset(_ path: String, height: Int, width: Int, labelColumn: Int? = nil, scale: Float = 255) throws -> Dataset {
+    public static func dataset(_ path: String, labelColumn: Int? = nil, scale: Float = 255) throws -> Dataset {
         let bytes = try FileBytes.read(path)
-        let features = height * width
-        let columns = features + 1
-        let labelAt = labelColumn ?? features
-        guard labelAt >= 0 && labelAt < columns else { throw DataError(path, "label column \(labelAt) outside 0..<\(columns)") }
         var images: [Float] = []
         var labels: [Int] = []
-        var lineNumber = 0
-        for line in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
-            lineNumber += 1
+        var columns = 0
+        var labelAt = 0
+        var side = 0
+        for (index, line) in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
+            let lineNumber = index + 1
             let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             if text.isEmpty { continue }
             let fields = text.split(separator: ",", omittingEmptySubsequences: false)
+            if columns == 0 {
+                columns = fields.count
+                side = Int(Double(columns - 1).squareRoot().rounded())
+                guard side * side == columns - 1, side > 0 else {
+                    throw DataError(path, "line \(lineNumber): expected the pixels of a square image and a label, but \(columns - 1) values is not a square number")
+                }
+                labelAt = labelColumn ?? columns - 1
+                guard labelAt >= 0 && labelAt < columns else { throw DataError(path, "label column \(labelAt) outside 0..<\(columns)") }
+            }
             guard fields.count == columns else {
-                throw DataError(path, "line \(lineNumber): expected \(columns) comma-separated fields (\(features) values and a label), found \(fields.count)")
+                throw DataError(path, "line \(lineNumber): expected \(columns) comma-separated fields (\(columns - 1) pixels and a label, as on the first row), found \(fields.count)")
             }
             for (c, field) in fields.enumerated() {
                 let trimmed = field.trimmingCharacters(in: .whitespaces)
                 if c == labelAt {
-                    guard let label = Int(trimmed), label >= 0 else { throw DataError(path, "line \(lineNumber), column \(c + 1): expected a non-negative integer label, found '\(trimmed)'") }
+                    guard let label = Int(trimmed), label >= 0 else {
+                        throw DataError(path, "line \(lineNumber), column \(c + 1): expected a non-negative integer label, found '\(trimmed)'")
+                    }
                     labels.append(label)
                 } else {
                     guard let v = Float(trimmed) else { throw DataError(path, "line \(lineNumber), column \(c + 1): expected a number, found '\(trimmed)'") }
@@ -32,6 +42,6 @@ public enum CSVReader {
             }
         }
         guard !labels.isEmpty else { throw DataError(path, "no rows") }
-        return Dataset(images: images, labels: labels, channels: 1, height: height, width: width, source: path)
+        return Dataset(images: images, labels: labels, channels: 1, height: side, width: side, source: path)
     }
 }

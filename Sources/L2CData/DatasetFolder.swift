@@ -7,7 +7,7 @@ public enum Split: String, Sendable {
 }
 
 /// Finds and loads a dataset from a path: a folder of the four standard MNIST IDX files (raw or .gz),
-/// or a CSV file (one row per sample, label last).
+/// or a CSV file (one row per sample; the same file serves both splits).
 public enum DatasetLoader {
     /// IDX file stems by split: (images, labels).
     static let idxNames: [Split: (String, String)] = [
@@ -15,12 +15,12 @@ public enum DatasetLoader {
         .test: ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
     ]
 
-    public static func load(_ path: String, split: Split, csvHeight: Int = 28, csvWidth: Int = 28) throws -> Dataset {
+    public static func load(_ path: String, split: Split, labelColumn: Int? = nil) throws -> Dataset {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw DataError(path, "no such file or folder (expected a folder of MNIST IDX files or a CSV file)")
         }
-        if !isDirectory.boolValue { return try CSVReader.dataset(path, height: csvHeight, width: csvWidth) }
+        if !isDirectory.boolValue { return try CSVReader.dataset(path, labelColumn: labelColumn) }
         let (imagesStem, labelsStem) = idxNames[split]!
         return try IDXReader.dataset(images: try locate(path, imagesStem), labels: try locate(path, labelsStem))
     }

@@ -6,9 +6,10 @@ import L2CTensor
 
 /// `l2c eval`: rebuilds a model from a checkpoint's metadata and scores it on a dataset split.
 public enum CheckpointEvaluation {
-    public static func run(checkpoint path: String, data: String, split: Split, communicator comm: any Communicator) throws -> [String: Any] {
+    public static func run(checkpoint path: String, data: String, split: Split, labelColumn: Int? = nil,
+                           communicator comm: any Communicator) throws -> [String: Any] {
         let (contents, dataset) = try comm.checked("loading the checkpoint and data") { () -> (Checkpoint.Contents, Dataset) in
-            (try Checkpoint.load(path), try DatasetLoader.load(data, split: split))
+            (try Checkpoint.load(path), try DatasetLoader.load(data, split: split, labelColumn: labelColumn))
         }
         let meta = contents.metadata
         func field(_ key: String) throws -> Int {

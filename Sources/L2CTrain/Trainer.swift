@@ -45,12 +45,13 @@ public final class Trainer {
         let comm = communicator
         try comm.requireAgreement("the configuration (every rank must get the same options)", stableHash(config.fingerprint))
         let (train, test) = try comm.checked("loading data") { () -> (Dataset, Dataset?) in
-            let train = try DatasetLoader.load(config.data, split: .train)
-            let test = config.evaluate ? try DatasetLoader.load(config.data, split: .test) : nil
+            let train = try DatasetLoader.load(config.data, split: .train, labelColumn: config.labelColumn)
+            let test = config.evaluate ? try DatasetLoader.load(config.testData ?? config.data, split: .test, labelColumn: config.labelColumn) : nil
             try validate(train)
             return (train, test)
         }
         try comm.requireAgreement("the training set size", Int64(train.count))
+        if let test, test.source == train.source { console.log("note: \(config.data) has no separate test split: scoring on the training samples") }
         let sampler = try comm.checked("setting up the sampler") {
             try DistributedSampler(sampleCount: train.count, globalBatch: config.globalBatch, rank: comm.rank, ranks: comm.size, seed: config.seed)
         }

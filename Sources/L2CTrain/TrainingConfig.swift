@@ -18,6 +18,10 @@ public enum OptimizerKind: String, CaseIterable, Sendable {
 /// Everything a `l2c train` run depends on. Identical on every rank (checked).
 public struct TrainingConfig: Sendable {
     public var data: String
+    /// Where the test split comes from (default: `data`; the t10k files of a folder, or the CSV file itself).
+    public var testData: String?
+    /// Label column of CSV files (default: the last).
+    public var labelColumn: Int?
     public var model: Architecture = .lenet
     public var loss: LossKind = .kcl
     public var clusters: Int = 10
@@ -42,7 +46,7 @@ public struct TrainingConfig: Sendable {
 
     /// A canonical text of every setting that must agree across ranks.
     public var fingerprint: String {
-        [data, model.rawValue, loss.rawValue, "\(clusters)", "\(globalBatch)", "\(steps ?? -1)", "\(epochs ?? -1)",
+        [data, testData ?? "", "\(labelColumn ?? -1)", model.rawValue, loss.rawValue, "\(clusters)", "\(globalBatch)", "\(steps ?? -1)", "\(epochs ?? -1)",
          optimizer.rawValue, "\(learningRate)", "\(momentum)", "\(nesterov)", "\(weightDecay)", "\(learningRateStep)",
          "\(learningRateGamma)", "\(seed)", out ?? "", "\(evaluate)"].joined(separator: "|")
     }

@@ -15,6 +15,9 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Dataset folder (MNIST IDX files) or CSV file.")
     var data: String
 
+    @Option(name: .customLong("label-column"), help: "0-based label column of CSV files (default: the last).")
+    var labelColumn: Int?
+
     @Option(help: "Split to score: test or train.")
     var split: Split = .test
 
@@ -23,7 +26,7 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         MPIRuntime.run(threads: threads) { comm in
-            try CheckpointEvaluation.run(checkpoint: checkpoint, data: data, split: split, communicator: comm)
+            try CheckpointEvaluation.run(checkpoint: checkpoint, data: data, split: split, labelColumn: labelColumn, communicator: comm)
         }
     }
 }

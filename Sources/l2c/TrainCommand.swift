@@ -20,8 +20,14 @@ struct TrainCommand: ParsableCommand {
                        --batch-size 100 --epochs 10 --lr 0.001 --seed 1 --out runs/kcl
             """)
 
-    @Option(help: "A folder with the four MNIST IDX files (train-images-idx3-ubyte, …, raw or .gz), or a CSV file (28×28 pixels then the label per row).")
+    @Option(help: "A folder with the four MNIST IDX files (train-images-idx3-ubyte, …, raw or .gz), or a CSV file (per row the pixels of a square image, 0–255, and the label).")
     var data: String
+
+    @Option(name: .customLong("test-data"), help: "Where to score the trained model (default: --data; a folder's t10k files, or a CSV file).")
+    var testData: String?
+
+    @Option(name: .customLong("label-column"), help: "0-based label column of CSV files (default: the last).")
+    var labelColumn: Int?
 
     @Option(help: "Network: lenet (28×28-like images, with BatchNorm) or mlp (any input).")
     var model: Architecture = .lenet
@@ -79,6 +85,8 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         var config = TrainingConfig(data: data)
+        config.testData = testData
+        config.labelColumn = labelColumn
         config.model = model
         config.loss = loss
         config.clusters = clusters

@@ -73,16 +73,31 @@ final class DataFormatTests: XCTestCase {
 
     func testCSVReadsRowsWithTheLabelLast() throws {
         let path = write("d.csv", Array("0,255,0,0,7\n255,0,0,0,3\n".utf8))
-        let data = try CSVReader.dataset(path, height: 2, width: 2)
+        let data = try CSVReader.dataset(path)
+        XCTAssertEqual([data.height, data.width], [2, 2], "side inferred from the 4 pixel values")
         XCTAssertEqual(data.labels, [7, 3])
         XCTAssertEqual(data.images[1], 1)
     }
 
     func testCSVRowWithWrongColumnCountNamesTheLine() throws {
         let path = write("bad.csv", Array("0,0,0,0,1\n0,0,0,2\n".utf8))
-        XCTAssertThrowsError(try CSVReader.dataset(path, height: 2, width: 2)) { error in
+        XCTAssertThrowsError(try CSVReader.dataset(path)) { error in
             let text = "\(error)"
             XCTAssertTrue(text.contains("bad.csv") && text.contains("line 2") && text.contains("expected 5") && text.contains("found 4"), text)
+        }
+    }
+
+    func testCSVLabelColumnCanComeFirst() throws {
+        let path = write("first.csv", Array("4,0,0,0,255\n".utf8))
+        let data = try CSVReader.dataset(path, labelColumn: 0)
+        XCTAssertEqual(data.labels, [4])
+        XCTAssertEqual(data.images, [0, 0, 0, 1])
+    }
+
+    func testCSVWithNonSquareRowsIsRejected() throws {
+        let path = write("odd.csv", Array("1,2,3,4,5,6\n".utf8))
+        XCTAssertThrowsError(try CSVReader.dataset(path)) { error in
+            XCTAssertTrue("\(error)".contains("5 values is not a square number"), "\(error)")
         }
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import L2CTensor
 import XCTest
 
@@ -46,5 +47,23 @@ final class TrainingPiecesTests: XCTestCase {
         XCTAssertEqual(s.learningRate(atStep: 9), 1)
         XCTAssertEqual(s.learningRate(atStep: 10), 0.5)
         XCTAssertEqual(s.learningRate(atStep: 25), 0.25)
+    }
+}
+
+final class VectorMathTests: XCTestCase {
+    func testVectorLogMatchesTheLibraryAcrossMagnitudes() {
+        var worst: Float = 0
+        var x: Float = 1e-30
+        while x < 1e30 {
+            var v = SIMD16<Float>()
+            for i in 0..<16 { v[i] = x * (1 + Float(i) * 0.37) }
+            let got = vectorLog(v)
+            for i in 0..<16 {
+                let expected = logf(v[i])
+                worst = max(worst, abs(got[i] - expected) / max(abs(expected), 1))
+            }
+            x *= 3.7
+        }
+        XCTAssertLessThan(worst, 3e-7)
     }
 }
