@@ -14,6 +14,7 @@ public final class Conv2d: Layer {
     private var output: Tensor?
     private var gradInput: Tensor?
     private var columns: Tensor?
+    private var gradColumns: Tensor?
 
     public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
                 bias: Bool = true, rng: inout RandomGenerator) {
@@ -67,7 +68,7 @@ public final class Conv2d: Layer {
         let (outH, outW) = (dy.shape[2], dy.shape[3])
         let plane = outH * outW
         let dx = Tensor.reuse(&gradInput, shape: x.shape)
-        let dcol = Tensor(shape: col.shape)
+        let dcol = Tensor.reuse(&gradColumns, shape: col.shape)
         for n in 0..<batch {
             let dyn = dy.data + n * outChannels * plane
             im2col(x.data + n * inChannels * height * width, height: height, width: width, into: col.data, outH: outH, outW: outW)

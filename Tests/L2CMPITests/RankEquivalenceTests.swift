@@ -64,6 +64,21 @@ final class RankEquivalenceTests: XCTestCase {
         }
     }
 
+    func testASeededRunIsReproducible() throws {
+        var checkpoints: [Checkpoint.Contents] = []
+        for _ in 0..<2 {
+            let out = NSTemporaryDirectory() + "l2c-repro-\(UUID().uuidString)"
+            defer { try? FileManager.default.removeItem(atPath: out) }
+            let run = try Launcher.mpirun(ranks: 2, ["train", "--data", Self.data, "--model", "lenet", "--loss", "kcl", "--clusters", "10",
+                                                     "--batch-size", "32", "--steps", "8", "--seed", "11", "--out", out, "--no-eval"])
+            XCTAssertEqual(run.status, 0, run.stderr)
+            checkpoints.append(try Checkpoint.load(out + "/model.safetensors"))
+        }
+        for (name, a) in checkpoints[0].tensors {
+            XCTAssertEqual(a.values, checkpoints[1].tensors[name]?.values, "\(name) differs between two runs with the same seed")
+        }
+    }
+
     func testTrainThenEvalReportsTheSameScores() throws {
         let out = NSTemporaryDirectory() + "l2c-train-eval-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: out) }
