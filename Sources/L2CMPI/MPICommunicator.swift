@@ -20,6 +20,14 @@ public final class MPICommunicator: Communicator {
         size = Int(s)
     }
 
+    /// The MPI library's own version line.
+    public static var libraryVersion: String {
+        var buffer = [CChar](repeating: 0, count: 8192)
+        var length: Int32 = 0
+        MPI_Get_library_version(&buffer, &length)
+        return String(cString: buffer).split(separator: "\n").first.map(String.init) ?? ""
+    }
+
     public func finalize() {
         guard !finalized else { return }
         finalized = true

@@ -31,6 +31,9 @@ public enum ComputeThreads {
         omp_set_num_threads(Int32(count))
     }
 
+    public static var openBLASConfig: String { openblas_get_config().map { String(cString: $0) } ?? "unknown" }
+    public static var openBLASThreads: Int { Int(openblas_get_num_threads()) }
+
     public static var oneDNNVersion: String {
         guard let v = dnnl_version() else { return "unknown" }
         return "\(v.pointee.major).\(v.pointee.minor).\(v.pointee.patch)"

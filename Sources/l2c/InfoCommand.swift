@@ -1,0 +1,19 @@
+import ArgumentParser
+import L2CMPI
+import L2CTensor
+
+struct InfoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "info",
+        abstract: "Print the libraries, rank count and threads this l2c runs with, as one JSON line per rank 0.")
+
+    @Option(help: "BLAS/oneDNN threads per rank.")
+    var threads: Int?
+
+    func run() throws {
+        MPIRuntime.run(threads: threads) { comm in
+            ["ranks": comm.size, "threads_per_rank": ComputeThreads.openBLASThreads, "mpi": MPICommunicator.libraryVersion,
+             "openblas": ComputeThreads.openBLASConfig, "onednn": ComputeThreads.oneDNNVersion]
+        }
+    }
+}
