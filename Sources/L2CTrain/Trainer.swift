@@ -52,68 +52,33 @@ public final class Trainer {
         }
         try comm.requireAgreement("the training set size", Int64(train.count))
         if let test, test.source == train.source { console.log("note: \(config.data) has no separate test split: scoring on the training samples") }
-        let sampler = try comm.checked("setting up the sampler") {
-            try DistributedSampler(sampleCount: train.count, globalBatch: config.globalBatch, rank: comm.rank, ranks: comm.size, seed: config.seed)
-        }
-        let totalSteps = try plannedSteps(sampler)
-        console.log("\(config.model.rawValue) on \(train.count) samples of \(train.channels)×\(train.height)×\(train.width), loss \(config.loss.rawValue), K=\(config.clusters), \(comm.size) rank(s) × batch \(sampler.localBatch) = \(config.globalBatch), \(totalSteps) steps")
-
         let model = config.model.build(channels: train.channels, height: train.height, width: train.width,
-                                       outputs: config.clusters, seed: config.seed, communicator: comm)
+                                       outputs: config.clusters, seed: config.optimization.seed, communicator: comm)
         try comm.requireAgreement("the parameter shapes", stableHash(ParameterSync.shapeSignature(model.stateTensors)))
         ParameterSync.broadcastFromRoot(model.stateTensors, comm)
-        let parameters = model.parameters
-        let optimizer = config.makeOptimizer()
-        let schedule = StepSchedule(base: config.learningRate, period: config.learningRateStep, gamma: config.learningRateGamma)
-        let log = try comm.checked("opening the metrics log") { () -> MetricsLog in
-            guard comm.isRoot, let out = config.out else { return try MetricsLog(path: nil) }
-            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-            return try MetricsLog(path: (out as NSString).appendingPathComponent("metrics.jsonl"))
-        }
-
-        var packed: Tensor?
-        var order: [Int] = []
-        var orderEpoch = -1
-        var lastLoss = 0.0
-        let start = Date()
-        for step in 0..<totalSteps {
-            let epoch = step / sampler.batchesPerEpoch, batchIndex = step % sampler.batchesPerEpoch
-            if epoch != orderEpoch { order = sampler.order(epoch: epoch); orderEpoch = epoch }
-            let shard = sampler.shard(order, batch: batchIndex)
-            let pass = Pass(training: true, sampleOffset: comm.rank * sampler.localBatch, step: step)
-            model.zeroGradients()
-            let logits = model.forward(train.batch(shard), pass)
-            let gradLogits: Tensor
-            switch config.loss {
-            case .ce:
-                let result = CrossEntropy.evaluate(logits: logits, labels: shard.map { train.labels[$0] }, communicator: comm)
-                lastLoss = result.loss
-                gradLogits = result.gradLogits
-            case .kcl, .mcl:
+        let log = try openMetricsLog(out: config.out, communicator: comm)
+        let loop = try TrainingLoop(label: "train", sampleCount: train.count, optimization: config.optimization,
+                                    parameters: model.parameters, log: log, communicator: comm)
+        console.log("\(config.model.rawValue) on \(train.count) samples of \(train.channels)×\(train.height)×\(train.width), loss \(config.loss.rawValue), K=\(config.clusters), \(comm.size) rank(s) × batch \(loop.sampler.localBatch) = \(config.optimization.globalBatch), \(loop.steps) steps")
+        let (lastLoss, seconds) = try loop.run { batch in
+            let logits = model.forward(train.batch(batch.localIndices), batch.pass)
+            let loss: Double, gradLogits: Tensor
+            if let pairwise = config.loss.pairwise {
                 let probs = Softmax.forward(logits)
-                let labels = sampler.globalBatchIndices(order, batch: batchIndex).map { train.labels[$0] }
-                let loss: any PairwiseLoss = config.loss == .kcl ? KCL() : MCL()
-                let result = loss.evaluate(localProbs: probs, similarity: LabelSimilarity(labels: labels), communicator: comm)
-                lastLoss = result.loss
-                gradLogits = Softmax.backward(probs: probs, gradProbs: result.gradProbs)
+                let similarity = LabelSimilarity(labels: batch.globalIndices.map { train.labels[$0] })
+                let result = pairwise.evaluate(localProbs: probs, similarity: similarity, communicator: comm)
+                (loss, gradLogits) = (result.loss, Softmax.backward(probs: probs, gradProbs: result.gradProbs))
+            } else {
+                (loss, gradLogits) = CrossEntropy.evaluate(logits: logits, labels: batch.localIndices.map { train.labels[$0] }, communicator: comm)
             }
             _ = model.backward(gradLogits)
-            ParameterSync.allReduceGradients(parameters, comm, packed: &packed)
-            optimizer.learningRate = schedule.learningRate(atStep: step)
-            optimizer.step(parameters)
-            guard lastLoss.isFinite else { throw ConfigError("training", "the loss became \(lastLoss) at step \(step + 1); lower --lr") }
-            if (step + 1) % config.logEvery == 0 || step + 1 == totalSteps {
-                let elapsed = Date().timeIntervalSince(start)
-                log.write(["step": step + 1, "epoch": epoch, "loss": JSONLine.round(lastLoss), "lr": Double(optimizer.learningRate),
-                           "seconds": JSONLine.round(elapsed, digits: 4)])
-                console.log(String(format: "step %d/%d  epoch %d  loss %.5f  %.1f img/s", step + 1, totalSteps, epoch, lastLoss,
-                                   Double((step + 1) * config.globalBatch) / max(elapsed, 1e-9)))
-            }
+            return loss
         }
-        let seconds = Date().timeIntervalSince(start)
+        let totalSteps = loop.steps
 
-        var report = TrainingReport(scores: nil, finalLoss: lastLoss, ranks: comm.size, globalBatch: config.globalBatch, steps: totalSteps,
-                                    imagesPerSecond: Double(totalSteps * config.globalBatch) / max(seconds, 1e-9), seconds: seconds)
+        let globalBatch = config.optimization.globalBatch
+        var report = TrainingReport(scores: nil, finalLoss: lastLoss, ranks: comm.size, globalBatch: globalBatch, steps: totalSteps,
+                                    imagesPerSecond: Double(totalSteps * globalBatch) / max(seconds, 1e-9), seconds: seconds)
         if let test {
             let scores = Evaluation.score(model, test, communicator: comm)
             report.scores = scores
@@ -135,7 +100,7 @@ public final class Trainer {
     /// What `l2c eval` needs to rebuild the model.
     func checkpointMetadata(_ train: Dataset) -> [String: String] {
         ["format": "l2c-1", "model": config.model.rawValue, "outputs": "\(config.clusters)", "channels": "\(train.channels)",
-         "height": "\(train.height)", "width": "\(train.width)", "loss": config.loss.rawValue, "seed": "\(config.seed)"]
+         "height": "\(train.height)", "width": "\(train.width)", "loss": config.loss.rawValue, "seed": "\(config.optimization.seed)"]
     }
 
     private func validate(_ train: Dataset) throws {
@@ -149,15 +114,5 @@ public final class Trainer {
         if config.model == .lenet && (train.height < 16 || train.width < 16) {
             throw ConfigError("--model", "lenet needs images of at least 16×16, \(config.data) has \(train.height)×\(train.width); use --model mlp")
         }
-    }
-
-    private func plannedSteps(_ sampler: DistributedSampler) throws -> Int {
-        if let steps = config.steps {
-            guard steps >= 1 else { throw ConfigError("--steps", "must be at least 1, got \(steps)") }
-            return steps
-        }
-        let epochs = config.epochs ?? 10
-        guard epochs >= 1 else { throw ConfigError("--epochs", "must be at least 1, got \(epochs)") }
-        return epochs * sampler.batchesPerEpoch
     }
 }

@@ -1,13 +1,23 @@
+import L2CCluster
 import L2CTensor
 
 /// The supervision a clustering network trains with.
 public enum LossKind: String, CaseIterable, Sendable {
     /// Cross-entropy on class labels (the supervised upper bound).
     case ce
-    /// KL-divergence contrastive loss on pairwise constraints derived from the labels.
+    /// KL-divergence contrastive loss on pairwise constraints.
     case kcl
-    /// Meta classification likelihood on pairwise constraints derived from the labels.
+    /// Meta classification likelihood on pairwise constraints.
     case mcl
+
+    /// The pairwise loss, for kcl and mcl.
+    public var pairwise: (any PairwiseLoss)? {
+        switch self {
+        case .ce: return nil
+        case .kcl: return KCL()
+        case .mcl: return MCL()
+        }
+    }
 }
 
 public enum OptimizerKind: String, CaseIterable, Sendable {
@@ -15,16 +25,8 @@ public enum OptimizerKind: String, CaseIterable, Sendable {
     case sgd
 }
 
-/// Everything a `l2c train` run depends on. Identical on every rank (checked).
-public struct TrainingConfig: Sendable {
-    public var data: String
-    /// Where the test split comes from (default: `data`; the t10k files of a folder, or the CSV file itself).
-    public var testData: String?
-    /// Label column of CSV files (default: the last).
-    public var labelColumn: Int?
-    public var model: Architecture = .lenet
-    public var loss: LossKind = .kcl
-    public var clusters: Int = 10
+/// How a network is optimised: shared by every training command.
+public struct Optimization: Sendable {
     public var globalBatch: Int = 100
     /// Either a step count or an epoch count; steps win when both are set.
     public var steps: Int?
@@ -38,17 +40,13 @@ public struct TrainingConfig: Sendable {
     public var learningRateStep = 0
     public var learningRateGamma: Float = 0.1
     public var seed: UInt64 = 1
-    public var out: String?
     public var logEvery = 20
-    public var evaluate = true
 
-    public init(data: String) { self.data = data }
+    public init() {}
 
-    /// A canonical text of every setting that must agree across ranks.
     public var fingerprint: String {
-        [data, testData ?? "", "\(labelColumn ?? -1)", model.rawValue, loss.rawValue, "\(clusters)", "\(globalBatch)", "\(steps ?? -1)", "\(epochs ?? -1)",
-         optimizer.rawValue, "\(learningRate)", "\(momentum)", "\(nesterov)", "\(weightDecay)", "\(learningRateStep)",
-         "\(learningRateGamma)", "\(seed)", out ?? "", "\(evaluate)"].joined(separator: "|")
+        ["\(globalBatch)", "\(steps ?? -1)", "\(epochs ?? -1)", optimizer.rawValue, "\(learningRate)", "\(momentum)", "\(nesterov)",
+         "\(weightDecay)", "\(learningRateStep)", "\(learningRateGamma)", "\(seed)"].joined(separator: "|")
     }
 
     public func makeOptimizer() -> any Optimizer {
@@ -56,6 +54,42 @@ public struct TrainingConfig: Sendable {
         case .adam: return Adam(learningRate: learningRate, weightDecay: weightDecay)
         case .sgd: return SGD(learningRate: learningRate, momentum: momentum, nesterov: nesterov, weightDecay: weightDecay)
         }
+    }
+
+    public var schedule: StepSchedule { StepSchedule(base: learningRate, period: learningRateStep, gamma: learningRateGamma) }
+
+    /// Steps to run over a training set of `batchesPerEpoch` global batches (default 10 epochs).
+    public func plannedSteps(batchesPerEpoch: Int) throws -> Int {
+        if let steps {
+            guard steps >= 1 else { throw ConfigError("--steps", "must be at least 1, got \(steps)") }
+            return steps
+        }
+        let epochs = self.epochs ?? 10
+        guard epochs >= 1 else { throw ConfigError("--epochs", "must be at least 1, got \(epochs)") }
+        return epochs * batchesPerEpoch
+    }
+}
+
+/// Everything a `l2c train` run depends on. Identical on every rank (checked).
+public struct TrainingConfig: Sendable {
+    public var data: String
+    /// Where the test split comes from (default: `data`; the t10k files of a folder, or the CSV file itself).
+    public var testData: String?
+    /// Label column of CSV files (default: the last).
+    public var labelColumn: Int?
+    public var model: Architecture = .lenet
+    public var loss: LossKind = .kcl
+    public var clusters: Int = 10
+    public var optimization = Optimization()
+    public var out: String?
+    public var evaluate = true
+
+    public init(data: String) { self.data = data }
+
+    /// A canonical text of every setting that must agree across ranks.
+    public var fingerprint: String {
+        [data, testData ?? "", "\(labelColumn ?? -1)", model.rawValue, loss.rawValue, "\(clusters)", optimization.fingerprint,
+         out ?? "", "\(evaluate)"].joined(separator: "|")
     }
 }
 

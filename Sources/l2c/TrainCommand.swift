@@ -4,7 +4,6 @@ import L2CTrain
 
 extension Architecture: ExpressibleByArgument {}
 extension LossKind: ExpressibleByArgument {}
-extension OptimizerKind: ExpressibleByArgument {}
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -38,44 +37,11 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Number of network outputs K (clusters; for ce at least the number of classes).")
     var clusters: Int = 10
 
-    @Option(name: .customLong("batch-size"), help: "Global minibatch, split evenly over the ranks (must be divisible by the rank count).")
-    var batchSize: Int = 100
-
-    @Option(help: "Optimisation steps (overrides --epochs).")
-    var steps: Int?
-
-    @Option(help: "Epochs over the training set (default 10 when --steps is not given).")
-    var epochs: Int?
-
-    @Option(help: "Optimiser: adam or sgd.")
-    var optimizer: OptimizerKind = .adam
-
-    @Option(name: .customLong("lr"), help: "Learning rate.")
-    var learningRate: Float = 1e-3
-
-    @Option(help: "SGD momentum.")
-    var momentum: Float = 0.9
-
-    @Flag(help: "Nesterov momentum for SGD.")
-    var nesterov = false
-
-    @Option(name: .customLong("weight-decay"), help: "L2 weight decay (not applied to biases and BatchNorm).")
-    var weightDecay: Float = 0
-
-    @Option(name: .customLong("lr-step"), help: "Multiply the learning rate by --lr-gamma every this many steps (0: constant).")
-    var learningRateStep = 0
-
-    @Option(name: .customLong("lr-gamma"), help: "Factor of the step learning-rate schedule.")
-    var learningRateGamma: Float = 0.1
-
-    @Option(help: "Seed for initialisation, shuffling and dropout: a seeded run is reproducible.")
-    var seed: UInt64 = 1
+    @OptionGroup(title: "Optimisation")
+    var optimization: OptimizationOptions
 
     @Option(help: "Output folder for model.safetensors and metrics.jsonl.")
     var out: String?
-
-    @Option(name: .customLong("log-every"), help: "Log every this many steps.")
-    var logEvery = 20
 
     @Flag(name: .customLong("no-eval"), help: "Skip scoring on the test split.")
     var noEval = false
@@ -90,19 +56,8 @@ struct TrainCommand: ParsableCommand {
         config.model = model
         config.loss = loss
         config.clusters = clusters
-        config.globalBatch = batchSize
-        config.steps = steps
-        config.epochs = epochs
-        config.optimizer = optimizer
-        config.learningRate = learningRate
-        config.momentum = momentum
-        config.nesterov = nesterov
-        config.weightDecay = weightDecay
-        config.learningRateStep = learningRateStep
-        config.learningRateGamma = learningRateGamma
-        config.seed = seed
+        config.optimization = optimization.settings
         config.out = out
-        config.logEvery = max(1, logEvery)
         config.evaluate = !noEval
         MPIRuntime.run(threads: threads) { comm in
             try Trainer(config: config, communicator: comm).run().json

@@ -1,0 +1,60 @@
+import ArgumentParser
+import L2CTrain
+
+extension OptimizerKind: ExpressibleByArgument {}
+
+/// The optimisation options every training command shares.
+struct OptimizationOptions: ParsableArguments {
+    @Option(name: .customLong("batch-size"), help: "Global minibatch, split evenly over the ranks (must be divisible by the rank count).")
+    var batchSize: Int = 100
+
+    @Option(help: "Optimisation steps (overrides --epochs).")
+    var steps: Int?
+
+    @Option(help: "Epochs over the training set (default 10 when --steps is not given).")
+    var epochs: Int?
+
+    @Option(help: "Optimiser: adam or sgd.")
+    var optimizer: OptimizerKind = .adam
+
+    @Option(name: .customLong("lr"), help: "Learning rate.")
+    var learningRate: Float = 1e-3
+
+    @Option(help: "SGD momentum.")
+    var momentum: Float = 0.9
+
+    @Flag(help: "Nesterov momentum for SGD.")
+    var nesterov = false
+
+    @Option(name: .customLong("weight-decay"), help: "L2 weight decay (not applied to biases and BatchNorm).")
+    var weightDecay: Float = 0
+
+    @Option(name: .customLong("lr-step"), help: "Multiply the learning rate by --lr-gamma every this many steps (0: constant).")
+    var learningRateStep = 0
+
+    @Option(name: .customLong("lr-gamma"), help: "Factor of the step learning-rate schedule.")
+    var learningRateGamma: Float = 0.1
+
+    @Option(help: "Seed for initialisation, shuffling and dropout: a seeded run is reproducible.")
+    var seed: UInt64 = 1
+
+    @Option(name: .customLong("log-every"), help: "Log every this many steps.")
+    var logEvery = 20
+
+    var settings: Optimization {
+        var o = Optimization()
+        o.globalBatch = batchSize
+        o.steps = steps
+        o.epochs = epochs
+        o.optimizer = optimizer
+        o.learningRate = learningRate
+        o.momentum = momentum
+        o.nesterov = nesterov
+        o.weightDecay = weightDecay
+        o.learningRateStep = learningRateStep
+        o.learningRateGamma = learningRateGamma
+        o.seed = seed
+        o.logEvery = max(1, logEvery)
+        return o
+    }
+}
