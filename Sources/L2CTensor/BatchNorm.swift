@@ -72,8 +72,10 @@ public final class BatchNorm: Layer {
             for f in 0..<features {
                 variance[f] = Float(squares[f] / total)
                 let unbiased = total > 1 ? Float(squares[f] / (total - 1)) : variance[f]
-                runningMean[f] = (1 - momentum) * runningMean[f] + momentum * mean[f]
-                runningVariance[f] = (1 - momentum) * runningVariance[f] + momentum * unbiased
+                if !pass.keepsRunningStatistics {
+                    runningMean[f] = (1 - momentum) * runningMean[f] + momentum * mean[f]
+                    runningVariance[f] = (1 - momentum) * runningVariance[f] + momentum * unbiased
+                }
             }
         } else {
             for f in 0..<features { mean[f] = runningMean[f]; variance[f] = runningVariance[f] }

@@ -6,11 +6,14 @@ public struct Pass: Sendable {
     public var sampleOffset: Int
     /// Optimisation step, so that each step draws fresh masks.
     public var step: Int
+    /// Batch statistics without touching the running ones (a frozen network fed target batches).
+    public var keepsRunningStatistics: Bool
 
-    public init(training: Bool, sampleOffset: Int = 0, step: Int = 0) {
+    public init(training: Bool, sampleOffset: Int = 0, step: Int = 0, keepsRunningStatistics: Bool = false) {
         self.training = training
         self.sampleOffset = sampleOffset
         self.step = step
+        self.keepsRunningStatistics = keepsRunningStatistics
     }
 
     public static let evaluation = Pass(training: false)

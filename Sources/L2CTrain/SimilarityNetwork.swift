@@ -1,0 +1,45 @@
+import L2CCluster
+import L2CComm
+import L2CTensor
+
+/// The similarity prediction network: a backbone and the L2C pair head on its features.
+public final class SimilarityNetwork {
+    public let architecture: Architecture
+    public let backbone: Sequential
+    public let head: SPNHead
+
+    public init(architecture: Architecture, channels: Int, height: Int, width: Int, seed: UInt64, communicator: any Communicator) {
+        self.architecture = architecture
+        var rng = RandomGenerator(seed: seed, stream: 0x5350_4E)
+        let (network, features) = architecture.backbone(channels: channels, height: height, width: width, rng: &rng, communicator: communicator)
+        backbone = network
+        head = SPNHead(features: features, rng: &rng)
+    }
+
+    public var parameters: [(name: String, parameter: Parameter)] {
+        backbone.parameters.map { (name: "backbone.\($0.name)", parameter: $0.parameter) }
+            + head.parameters.map { (name: "head.\($0.name)", parameter: $0.parameter) }
+    }
+
+    public var stateTensors: [(name: String, tensor: Tensor)] {
+        backbone.stateTensors.map { (name: "backbone.\($0.name)", tensor: $0.tensor) }
+            + parameters.filter { $0.name.hasPrefix("head.") }.map { (name: $0.name, tensor: $0.parameter.value) }
+            + head.buffers.map { (name: "head.\($0.name)", tensor: $0.tensor) }
+    }
+
+    /// Forward and backward over all pairs of the global batch; returns the global loss.
+    public func trainStep(_ input: Tensor, similarity: any PairSimilarity, pass: Pass, communicator: any Communicator) -> Double {
+        let features = backbone.forward(input, pass)
+        let result = head.train(localFeatures: features, similarity: similarity, communicator: communicator)
+        _ = backbone.backward(result.gradFeatures)
+        return result.loss
+    }
+
+    /// The pair terms of a global batch for prediction, with batch or running BatchNorm statistics throughout.
+    /// The network is not changed (running statistics included).
+    public func pairTerms(_ input: Tensor, statistics: SPNHead.Statistics, communicator: any Communicator) -> SPNHead.PairTerms {
+        let pass = statistics == .batch ? Pass(training: true, keepsRunningStatistics: true) : .evaluation
+        let features = backbone.forward(input, pass)
+        return head.pairTerms(localFeatures: features, statistics: statistics, communicator: communicator)
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import L2CCluster
+import L2CComm
+import L2CData
+import L2CTensor
+
+/// Where a clustering network's pair supervision comes from.
+public enum PairSupervision {
+    /// The true labels of the target data (`--oracle-similarity`): separates clustering quality from SPN quality.
+    case oracle
+    /// A frozen similarity network's binarised predictions on the pairs of each global batch.
+    case network(SimilarityNetwork, statistics: SPNHead.Statistics)
+}
+
+/// The pieces of the L2C cross-task protocol: a similarity network learnt on labelled auxiliary classes,
+/// a clustering network trained on unlabelled target classes from its predicted pairs, and their scores.
+public enum CrossTask {
+    /// Trains a similarity network on `data` with "same class" pair targets over each global batch.
+    public static func trainSimilarityNetwork(_ data: Dataset, architecture: Architecture, optimization: Optimization,
+                                              log: MetricsLog, communicator comm: any Communicator) throws -> SimilarityNetwork {
+        let network = SimilarityNetwork(architecture: architecture, channels: data.channels, height: data.height, width: data.width,
+                                        seed: optimization.seed, communicator: comm)
+        try comm.requireAgreement("the SPN parameter shapes", stableHash(ParameterSync.shapeSignature(network.stateTensors)))
+        ParameterSync.broadcastFromRoot(network.stateTensors, comm)
+        let loop = try TrainingLoop(label: "spn", sampleCount: data.count, optimization: optimization,
+                                    parameters: network.parameters, log: log, communicator: comm)
+        Console(rank: comm.rank).log("spn: \(architecture.rawValue) + pair head on \(data.count) samples of classes \(data.classes), \(loop.steps) steps")
+        _ = try loop.run { batch in
+            let similarity = LabelSimilarity(labels: batch.globalIndices.map { data.labels[$0] })
+            return network.trainStep(data.batch(batch.localIndices), similarity: similarity, pass: batch.pass, communicator: comm)
+        }
+        return network
+    }
+
+    /// Trains a clustering network with K outputs on `data` (labels unused unless `supervision` is `.oracle`).
+    public static func trainClusteringNetwork(_ data: Dataset, architecture: Architecture, clusters: Int, loss: any PairwiseLoss,
+                                              supervision: PairSupervision, optimization: Optimization, log: MetricsLog,
+                                              communicator comm: any Communicator) throws -> (model: Sequential, steps: Int, seconds: Double) {
+        let model = architecture.build(channels: data.channels, height: data.height, width: data.width, outputs: clusters,
+                                       seed: optimization.seed &+ 1, communicator: comm)
+        ParameterSync.broadcastFromRoot(model.stateTensors, comm)
+        let loop = try TrainingLoop(label: "cluster", sampleCount: data.count, optimization: optimization,
+                                    parameters: model.parameters, log: log, communicator: comm)
+        Console(rank: comm.rank).log("cluster: \(architecture.rawValue), K=\(clusters), \(data.count) unlabelled samples, \(loop.steps) steps")
+        let (_, seconds) = try loop.run { batch in
+            let input = data.batch(batch.localIndices)
+            let similarity: any PairSimilarity
+            switch supervision {
+            case .oracle: similarity = LabelSimilarity(labels: batch.globalIndices.map { data.labels[$0] })
+            case .network(let spn, let statistics):
+                similarity = spn.head.predictedSimilarity(spn.pairTerms(input, statistics: statistics, communicator: comm))
+            }
+            let probs = Softmax.forward(model.forward(input, batch.pass))
+            let result = loss.evaluate(localProbs: probs, similarity: similarity, communicator: comm)
+            _ = model.backward(Softmax.backward(probs: probs, gradProbs: result.gradProbs))
+            return result.loss
+        }
+        return (model, loop.steps, seconds)
+    }
+
+    /// Precision, recall and F1 of the network's "similar" predictions against the labels, over the pairs
+    /// (i ≠ j) inside consecutive global batches of `data`.
+    public static func similarityScores(_ network: SimilarityNetwork, _ data: Dataset, globalBatch: Int, statistics: SPNHead.Statistics,
+                                        communicator comm: any Communicator) -> (precision: Double, recall: Double, f1: Double) {
+        let local = globalBatch / comm.size
+        var counts = [0.0, 0.0, 0.0]   // true positives, false positives, false negatives
+        for start in stride(from: 0, through: data.count - globalBatch, by: globalBatch) {
+            let mine = (start + comm.rank * local)..<(start + (comm.rank + 1) * local)
+            let terms = network.pairTerms(data.batch(mine), statistics: statistics, communicator: comm)
+            var predicted = [Int8](repeating: 0, count: local * globalBatch)
+            predicted.withUnsafeMutableBufferPointer {
+                network.head.predictedSimilarity(terms).fill(rows: terms.firstRow..<(terms.firstRow + local), into: $0.baseAddress!)
+            }
+            for r in 0..<local {
+                let i = terms.firstRow + r
+                for j in 0..<globalBatch where j != i {
+                    let same = data.labels[start + i] == data.labels[start + j], saysSame = predicted[r * globalBatch + j] > 0
+                    if saysSame && same { counts[0] += 1 } else if saysSame { counts[1] += 1 } else if same { counts[2] += 1 }
+                }
+            }
+        }
+        counts.withUnsafeMutableBufferPointer { comm.allReduceSum($0.baseAddress!, count: 3) }
+        let precision = counts[0] / max(counts[0] + counts[1], 1), recall = counts[0] / max(counts[0] + counts[2], 1)
+        return (precision, recall, precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0)
+    }
+
+    /// K-means on the raw pixels, scored like the networks.
+    public static func kMeansScores(_ data: Dataset, clusters: Int, seed: UInt64) -> ClusteringScores {
+        let points = Tensor(shape: [data.count, data.sampleSize], values: data.images)
+        let assignment = KMeans(clusters: clusters, restarts: 5, seed: seed).fit(points)
+        return ClusteringMetrics.score(truth: data.labels, predicted: assignment)
+    }
+}
+
+extension Dataset {
+    /// The samples of `classes`, failing with a message that names classes the data does not have.
+    public func restricted(to classes: [Int], option: String) throws -> Dataset {
+        let present = Set(labels)
+        let missing = classes.filter { !present.contains($0) }
+        guard missing.isEmpty else {
+            throw ConfigError(option, "class(es) \(missing) not in \(source), which has classes \(self.classes)")
+        }
+        return filter(labels: Set(classes))
+    }
+}
