@@ -59,14 +59,17 @@ public enum CrossTask {
     }
 
     /// Precision, recall and F1 of the network's "similar" predictions against the labels, over the pairs
-    /// (i ≠ j) inside consecutive global batches of `data`.
+    /// (i ≠ j) inside the global batches of one seeded shuffle of `data` (batches as in training: with batch
+    /// statistics the prediction depends on the batch, and data files are often sorted by class).
     public static func similarityScores(_ network: SimilarityNetwork, _ data: Dataset, globalBatch: Int, statistics: SPNHead.Statistics,
-                                        communicator comm: any Communicator) -> (precision: Double, recall: Double, f1: Double) {
+                                        seed: UInt64, communicator comm: any Communicator) -> (precision: Double, recall: Double, f1: Double) {
         let local = globalBatch / comm.size
+        var rng = RandomGenerator(seed: seed, stream: 0x5343_4F52)
+        let order = rng.permutation(data.count)
         var counts = [0.0, 0.0, 0.0]   // true positives, false positives, false negatives
         for start in stride(from: 0, through: data.count - globalBatch, by: globalBatch) {
-            let mine = (start + comm.rank * local)..<(start + (comm.rank + 1) * local)
-            let terms = network.pairTerms(data.batch(mine), statistics: statistics, communicator: comm)
+            let batch = Array(order[start..<(start + globalBatch)])
+            let terms = network.pairTerms(data.batch(batch[(comm.rank * local)..<((comm.rank + 1) * local)]), statistics: statistics, communicator: comm)
             var predicted = [Int8](repeating: 0, count: local * globalBatch)
             predicted.withUnsafeMutableBufferPointer {
                 network.head.predictedSimilarity(terms).fill(rows: terms.firstRow..<(terms.firstRow + local), into: $0.baseAddress!)
@@ -74,7 +77,7 @@ public enum CrossTask {
             for r in 0..<local {
                 let i = terms.firstRow + r
                 for j in 0..<globalBatch where j != i {
-                    let same = data.labels[start + i] == data.labels[start + j], saysSame = predicted[r * globalBatch + j] > 0
+                    let same = data.labels[batch[i]] == data.labels[batch[j]], saysSame = predicted[r * globalBatch + j] > 0
                     if saysSame && same { counts[0] += 1 } else if saysSame { counts[1] += 1 } else if same { counts[2] += 1 }
                 }
             }

@@ -64,7 +64,7 @@ public enum TransferExperiment {
                 result["spn_checkpoint"] = path
             }
             let scores = CrossTask.similarityScores(spn, targetTest, globalBatch: config.clusterOptimization.globalBatch,
-                                                    statistics: config.spnStatistics, communicator: comm)
+                                                    statistics: config.spnStatistics, seed: config.clusterOptimization.seed, communicator: comm)
             result["spn_precision_similar"] = JSONLine.round(scores.precision)
             result["spn_recall_similar"] = JSONLine.round(scores.recall)
             result["spn_f1_similar"] = JSONLine.round(scores.f1)
