@@ -7,9 +7,11 @@ public final class SimilarityNetwork {
     public let architecture: Architecture
     public let backbone: Sequential
     public let head: SPNHead
+    public let inputShape: [Int]
 
     public init(architecture: Architecture, channels: Int, height: Int, width: Int, seed: UInt64, communicator: any Communicator) {
         self.architecture = architecture
+        inputShape = [channels, height, width]
         var rng = RandomGenerator(seed: seed, stream: 0x5350_4E)
         let (network, features) = architecture.backbone(channels: channels, height: height, width: width, rng: &rng, communicator: communicator)
         backbone = network
@@ -25,6 +27,26 @@ public final class SimilarityNetwork {
         backbone.stateTensors.map { (name: "backbone.\($0.name)", tensor: $0.tensor) }
             + parameters.filter { $0.name.hasPrefix("head.") }.map { (name: $0.name, tensor: $0.parameter.value) }
             + head.buffers.map { (name: "head.\($0.name)", tensor: $0.tensor) }
+    }
+
+    /// Rebuilds a similarity network saved by `l2c train-spn` or `l2c transfer`.
+    public static func load(_ path: String, communicator: any Communicator) throws -> SimilarityNetwork {
+        let contents = try Checkpoint.load(path)
+        let meta = contents.metadata
+        guard meta["format"] == "l2c-spn-1" else {
+            throw CheckpointError(path, "metadata 'format': expected l2c-spn-1 (a similarity network), found \(meta["format"] ?? "nothing")")
+        }
+        guard let architecture = meta["model"].flatMap(Architecture.init(rawValue:)) else {
+            throw CheckpointError(path, "metadata 'model': expected one of \(Architecture.allCases.map(\.rawValue)), found \(meta["model"] ?? "nothing")")
+        }
+        func field(_ key: String) throws -> Int {
+            guard let value = meta[key].flatMap(Int.init), value > 0 else { throw CheckpointError(path, "metadata '\(key)': expected a positive integer") }
+            return value
+        }
+        let network = SimilarityNetwork(architecture: architecture, channels: try field("channels"), height: try field("height"),
+                                        width: try field("width"), seed: 0, communicator: communicator)
+        try Checkpoint.restore(contents, into: network.stateTensors, path: path)
+        return network
     }
 
     /// Forward and backward over all pairs of the global batch; returns the global loss.

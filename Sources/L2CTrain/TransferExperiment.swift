@@ -13,6 +13,8 @@ public struct TransferConfig: Sendable {
     public var loss: LossKind = .kcl
     public var clusters = 5
     public var oracleSimilarity = false
+    /// A trained similarity network to use instead of training one on the auxiliary classes (`l2c cluster --spn`).
+    public var spnCheckpoint: String?
     public var spnStatistics: SPNHead.Statistics = .batch
     /// A cluster counts towards the estimate when it receives at least this share of the target samples.
     public var minimumShare = 0.05
@@ -24,7 +26,7 @@ public struct TransferConfig: Sendable {
 
     var fingerprint: String {
         [data, model.rawValue, "\(auxiliaryClasses)", "\(targetClasses)", loss.rawValue, "\(clusters)", "\(oracleSimilarity)",
-         spnStatistics.rawValue, "\(minimumShare)", spnOptimization.fingerprint, clusterOptimization.fingerprint, out ?? ""].joined(separator: "|")
+         spnStatistics.rawValue, spnCheckpoint ?? "", "\(minimumShare)", spnOptimization.fingerprint, clusterOptimization.fingerprint, out ?? ""].joined(separator: "|")
     }
 }
 
@@ -34,7 +36,8 @@ public enum TransferExperiment {
         try comm.requireAgreement("the configuration (every rank must get the same options)", stableHash(config.fingerprint))
         guard config.loss != .ce, let loss = config.loss.pairwise else { throw ConfigError("--loss", "transfer clusters with kcl or mcl") }
         guard !config.targetClasses.isEmpty else { throw ConfigError("--target-classes", "name at least one class") }
-        guard config.oracleSimilarity || !config.auxiliaryClasses.isEmpty else {
+        let trainsSPN = !config.oracleSimilarity && config.spnCheckpoint == nil
+        guard !trainsSPN || !config.auxiliaryClasses.isEmpty else {
             throw ConfigError("--aux-classes", "name the labelled auxiliary classes (or use --oracle-similarity)")
         }
         let overlap = Set(config.auxiliaryClasses).intersection(config.targetClasses)
@@ -42,7 +45,7 @@ public enum TransferExperiment {
         let (auxiliary, targetTrain, targetTest) = try comm.checked("loading data") { () -> (Dataset?, Dataset, Dataset) in
             let train = try DatasetLoader.load(config.data, split: .train)
             let test = try DatasetLoader.load(config.data, split: .test)
-            return (config.oracleSimilarity ? nil : try train.restricted(to: config.auxiliaryClasses, option: "--aux-classes"),
+            return (trainsSPN ? try train.restricted(to: config.auxiliaryClasses, option: "--aux-classes") : nil,
                     try train.restricted(to: config.targetClasses, option: "--target-classes"),
                     try test.restricted(to: config.targetClasses, option: "--target-classes"))
         }
@@ -54,15 +57,31 @@ public enum TransferExperiment {
                                      "global_batch": config.clusterOptimization.globalBatch, "loss_kind": config.loss.rawValue,
                                      "oracle_similarity": config.oracleSimilarity]
         let supervision: PairSupervision
+        let spn: SimilarityNetwork?
         if let auxiliary {
-            let spn = try CrossTask.trainSimilarityNetwork(auxiliary, architecture: config.model, optimization: config.spnOptimization,
-                                                           log: log, communicator: comm)
+            let trained = try CrossTask.trainSimilarityNetwork(auxiliary, architecture: config.model, optimization: config.spnOptimization,
+                                                               log: log, communicator: comm)
             if let path = outPath("spn.safetensors") {
                 try comm.checked("writing the SPN checkpoint") {
-                    if comm.isRoot { try Checkpoint.save(path, tensors: spn.stateTensors, metadata: spnMetadata(config.model, auxiliary)) }
+                    if comm.isRoot { try Checkpoint.save(path, tensors: trained.stateTensors, metadata: spnMetadata(config.model, auxiliary)) }
                 }
                 result["spn_checkpoint"] = path
             }
+            spn = trained
+        } else if !config.oracleSimilarity, let path = config.spnCheckpoint {
+            spn = try comm.checked("loading the SPN") { () -> SimilarityNetwork in
+                let loaded = try SimilarityNetwork.load(path, communicator: comm)
+                let shape = [targetTrain.channels, targetTrain.height, targetTrain.width]
+                guard loaded.inputShape == shape else {
+                    throw CheckpointError(path, "the SPN takes inputs of shape \(loaded.inputShape), \(config.data) has \(shape)")
+                }
+                return loaded
+            }
+            result["spn_checkpoint"] = path
+        } else {
+            spn = nil
+        }
+        if let spn {
             let scores = CrossTask.similarityScores(spn, targetTest, globalBatch: config.clusterOptimization.globalBatch,
                                                     statistics: config.spnStatistics, seed: config.clusterOptimization.seed, communicator: comm)
             result["spn_precision_similar"] = JSONLine.round(scores.precision)
@@ -102,6 +121,37 @@ public enum TransferExperiment {
                         "height": "\(targetTrain.height)", "width": "\(targetTrain.width)", "loss": config.loss.rawValue,
                         "classes": config.targetClasses.map(String.init).joined(separator: ",")])
                 }
+            }
+            result["checkpoint"] = path
+        }
+        return result
+    }
+
+    /// `l2c train-spn`: a similarity network on labelled classes, saved as OUT/spn.safetensors and scored on the
+    /// pairs of the same classes' test split.
+    public static func trainSimilarityNetwork(data: String, model: Architecture, classes: [Int], optimization: Optimization,
+                                              out: String?, communicator comm: any Communicator) throws -> [String: Any] {
+        try comm.requireAgreement("the configuration (every rank must get the same options)",
+                                  stableHash([data, model.rawValue, "\(classes)", optimization.fingerprint, out ?? ""].joined(separator: "|")))
+        let (train, test) = try comm.checked("loading data") { () -> (Dataset, Dataset) in
+            let train = try DatasetLoader.load(data, split: .train), test = try DatasetLoader.load(data, split: .test)
+            return classes.isEmpty ? (train, test) : (try train.restricted(to: classes, option: "--classes"), try test.restricted(to: classes, option: "--classes"))
+        }
+        try comm.requireAgreement("the training set size", Int64(train.count))
+        let log = try openMetricsLog(out: out, communicator: comm)
+        let start = Date()
+        let network = try CrossTask.trainSimilarityNetwork(train, architecture: model, optimization: optimization, log: log, communicator: comm)
+        let seconds = Date().timeIntervalSince(start)
+        let scores = CrossTask.similarityScores(network, test, globalBatch: optimization.globalBatch, statistics: .batch,
+                                                seed: optimization.seed, communicator: comm)
+        var result: [String: Any] = ["spn_precision_similar": JSONLine.round(scores.precision), "spn_recall_similar": JSONLine.round(scores.recall),
+                                     "spn_f1_similar": JSONLine.round(scores.f1), "classes": train.classes, "ranks": comm.size,
+                                     "global_batch": optimization.globalBatch, "train_seconds": JSONLine.round(seconds, digits: 4),
+                                     "checkpoint": NSNull()]
+        if let out {
+            let path = (out as NSString).appendingPathComponent("spn.safetensors")
+            try comm.checked("writing the SPN checkpoint") {
+                if comm.isRoot { try Checkpoint.save(path, tensors: network.stateTensors, metadata: spnMetadata(model, train)) }
             }
             result["checkpoint"] = path
         }

@@ -66,7 +66,7 @@ struct TransferCommand: ParsableCommand {
     var learningRate: Float = 1e-3
 
     @Option(name: .customLong("spn-lr"), help: "Adam learning rate of the similarity network.")
-    var spnLearningRate: Float = 1e-3
+    var spnLearningRate: Float = 1e-4
 
     @Option(help: "Seed: a seeded run is reproducible.")
     var seed: UInt64 = 1

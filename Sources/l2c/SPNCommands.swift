@@ -1,0 +1,99 @@
+import ArgumentParser
+import L2CCluster
+import L2CTensor
+import L2CTrain
+
+struct TrainSPNCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train-spn",
+        abstract: "Train a similarity prediction network (backbone + L2C pair head) on labelled classes.",
+        discussion: "Every ordered pair of each global batch is a training example (same class or not). Writes OUT/spn.safetensors and scores the similar-pair precision/recall/F1 on the test split of the same classes.")
+
+    @Option(help: "Dataset folder (MNIST IDX files) or CSV file.")
+    var data: String
+
+    @Option(help: "Backbone: lenet or mlp.")
+    var model: Architecture = .lenet
+
+    @Option(help: "Labelled classes to learn from, e.g. 0,1,2,3,4 (default: all).")
+    var classes: String = ""
+
+    @OptionGroup(title: "Optimisation")
+    var optimization: OptimizationOptions
+
+    @Option(help: "Output folder for spn.safetensors and metrics.jsonl.")
+    var out: String?
+
+    @Option(help: "BLAS threads per rank.")
+    var threads: Int?
+
+    func run() throws {
+        let classes = self.classes.isEmpty ? [] : try parseClasses(self.classes)
+        let settings = optimization.settings
+        MPIRuntime.run(threads: threads) { comm in
+            try TransferExperiment.trainSimilarityNetwork(data: data, model: model, classes: classes, optimization: settings, out: out, communicator: comm)
+        }
+    }
+}
+
+struct ClusterCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cluster",
+        abstract: "Cluster unlabelled classes with a trained similarity network's predicted pairs.",
+        discussion: "Trains a clustering network with K outputs on the given classes of the training split (their labels unused unless --oracle-similarity), supervised by the SPN's binarised predictions on the pairs of each global batch; scores on the same classes of the test split.")
+
+    @Option(help: "A spn.safetensors written by l2c train-spn or l2c transfer.")
+    var spn: String?
+
+    @Option(help: "Dataset folder (MNIST IDX files) or CSV file.")
+    var data: String
+
+    @Option(help: "Clustering network: lenet or mlp.")
+    var model: Architecture = .lenet
+
+    @Option(help: "Classes to cluster, e.g. 5,6,7,8,9.")
+    var classes: String
+
+    @Option(help: "Pairwise loss: kcl or mcl.")
+    var loss: LossKind = .kcl
+
+    @Option(help: "Clusters K; above the truth, the count is estimated.")
+    var clusters: Int = 5
+
+    @Flag(name: .customLong("oracle-similarity"), help: "Use the true pairs instead of an SPN.")
+    var oracleSimilarity = false
+
+    @Option(name: .customLong("spn-statistics"), help: "BatchNorm statistics of the SPN on target batches: batch or running.")
+    var spnStatistics: SPNHead.Statistics = .batch
+
+    @Option(name: .customLong("min-share"), help: "Share of the samples a cluster needs to count towards the estimated number.")
+    var minimumShare: Double = 0.05
+
+    @OptionGroup(title: "Optimisation")
+    var optimization: OptimizationOptions
+
+    @Option(help: "Output folder for model.safetensors and metrics.jsonl.")
+    var out: String?
+
+    @Option(help: "BLAS threads per rank.")
+    var threads: Int?
+
+    func validate() throws {
+        guard spn != nil || oracleSimilarity else { throw ValidationError("give --spn CHECKPOINT or --oracle-similarity") }
+    }
+
+    func run() throws {
+        var config = TransferConfig(data: data)
+        config.model = model
+        config.targetClasses = try parseClasses(classes)
+        config.loss = loss
+        config.clusters = clusters
+        config.oracleSimilarity = oracleSimilarity
+        config.spnCheckpoint = spn
+        config.spnStatistics = spnStatistics
+        config.minimumShare = minimumShare
+        config.clusterOptimization = optimization.settings
+        config.out = out
+        MPIRuntime.run(threads: threads) { comm in try TransferExperiment.run(config, communicator: comm) }
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import L2CTrain
+import XCTest
+
+/// The similarity network and the clustering network trained from its predictions, on real ranks.
+final class CrossTaskTests: XCTestCase {
+    static let mnist = RankEquivalenceTests.mnist
+
+    private func maxRelativeDifference(_ a: Checkpoint.Contents, _ b: Checkpoint.Contents) -> [(String, Float)] {
+        a.tensors.map { name, x in
+            let y = b.tensors[name]!.values
+            let scale = x.values.map(abs).max() ?? 0
+            return (name, (zip(x.values, y).map { abs($0 - $1) }.max() ?? 0) / max(scale, 1e-12))
+        }
+    }
+
+    /// SPN training and clustering from SPN predictions: 1 rank × 64 equals 2 ranks × 32 after 20 SGD steps.
+    func testSPNAndClusteringOnTwoRanksEqualOneRank() throws {
+        let work = NSTemporaryDirectory() + "l2c-crosstask-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let sgd = ["--batch-size", "64", "--steps", "20", "--optimizer", "sgd", "--lr", "0.01", "--seed", "3"]
+        var spns: [Checkpoint.Contents] = [], clusterings: [Checkpoint.Contents] = []
+        for ranks in [1, 2] {
+            let spnRun = try Launcher.mpirun(ranks: ranks, ["train-spn", "--data", Self.mnist, "--model", "lenet", "--classes", "0,1,2,3,4",
+                                                            "--out", "\(work)/spn\(ranks)"] + sgd)
+            XCTAssertEqual(spnRun.status, 0, spnRun.stderr)
+            XCTAssertNotNil(spnRun.summary?["spn_f1_similar"] as? Double)
+            spns.append(try Checkpoint.load("\(work)/spn\(ranks)/spn.safetensors"))
+            let clusterRun = try Launcher.mpirun(ranks: ranks, ["cluster", "--spn", "\(work)/spn1/spn.safetensors", "--data", Self.mnist,
+                                                                "--classes", "5,6,7,8,9", "--loss", "mcl", "--clusters", "5",
+                                                                "--out", "\(work)/cluster\(ranks)"] + sgd)
+            XCTAssertEqual(clusterRun.status, 0, clusterRun.stderr)
+            let summary = try XCTUnwrap(clusterRun.summary, clusterRun.stdout)
+            for key in ["acc", "nmi", "ari", "clusters_estimated", "clusters_true", "k", "spn_f1_similar", "kmeans_acc", "ranks",
+                        "global_batch", "steps", "checkpoint"] {
+                XCTAssertNotNil(summary[key], "cluster summary lacks \(key)")
+            }
+            clusterings.append(try Checkpoint.load("\(work)/cluster\(ranks)/model.safetensors"))
+        }
+        XCTAssertTrue(spns[0].tensors.keys.contains("head.linear1.weight") && spns[0].tensors.keys.contains("head.bn.running_var"))
+        for (name, difference) in maxRelativeDifference(spns[0], spns[1]) { XCTAssertLessThanOrEqual(difference, 1e-4, "spn \(name)") }
+        for (name, difference) in maxRelativeDifference(clusterings[0], clusterings[1]) { XCTAssertLessThanOrEqual(difference, 1e-4, "cluster \(name)") }
+    }
+
+    func testOracleTransferReportsTheProtocolSummary() throws {
+        let run = try Launcher.mpirun(ranks: 2, ["transfer", "--data", RankEquivalenceTests.data, "--model", "mlp", "--target-classes", "5,6,7,8,9",
+                                                 "--oracle-similarity", "--clusters", "5", "--epochs", "3", "--batch-size", "20"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let summary = try XCTUnwrap(run.summary, run.stdout)
+        XCTAssertEqual(summary["clusters_true"] as? Int, 5)
+        XCTAssertGreaterThan(summary["acc"] as! Double, 0.9)
+        XCTAssertTrue(summary["spn_f1_similar"] is NSNull)
+    }
+
+    func testUnknownClassIsNamed() throws {
+        let run = try Launcher.mpirun(ranks: 2, ["transfer", "--data", Self.mnist, "--aux-classes", "0,1", "--target-classes", "7,12",
+                                                 "--clusters", "2"], timeout: 60)
+        XCTAssertNotEqual(run.status, 0)
+        XCTAssertTrue(run.stderr.contains("class(es) [12] not in"), run.stderr)
+    }
+}
