@@ -98,7 +98,14 @@ public enum TransferExperiment {
             optimization: config.clusterOptimization, log: log, communicator: comm)
         let predictions = Evaluation.predict(model, targetTest, communicator: comm)
         let scores = ClusteringMetrics.score(truth: targetTest.labels, predicted: predictions)
-        let estimated = ClusterCountEstimate(minimumShare: config.minimumShare).estimate(predictions)
+        let bySize = ClusterCountEstimate(minimumShare: config.minimumShare).estimate(predictions)
+        var estimated = bySize
+        if let spn {
+            estimated = ClusterMerging.count(spn, targetTest, assignments: predictions, clusters: config.clusters,
+                                             globalBatch: config.clusterOptimization.globalBatch, statistics: config.spnStatistics,
+                                             minimumShare: config.minimumShare, seed: config.clusterOptimization.seed, communicator: comm)
+        }
+        result["clusters_above_share"] = bySize
         let kmeans = CrossTask.kMeansScores(targetTest, clusters: config.clusters, seed: config.clusterOptimization.seed)
         console.log(String(format: "target test: acc %.4f nmi %.4f ari %.4f, %d clusters estimated (of %d true); k-means on pixels acc %.4f",
                            scores.accuracy, scores.nmi, scores.ari, estimated, config.targetClasses.count, kmeans.accuracy))
