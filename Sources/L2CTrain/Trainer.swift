@@ -59,7 +59,7 @@ public final class Trainer {
         let log = try openMetricsLog(out: config.out, communicator: comm)
         let loop = try TrainingLoop(label: "train", sampleCount: train.count, optimization: config.optimization,
                                     parameters: model.parameters, log: log, communicator: comm)
-        console.log("\(config.model.rawValue) on \(train.count) samples of \(train.channels)×\(train.height)×\(train.width), loss \(config.loss.rawValue), K=\(config.clusters), \(comm.size) rank(s) × batch \(loop.sampler.localBatch) = \(config.optimization.globalBatch), \(loop.steps) steps")
+        console.log("\(config.model.rawValue) on \(train.count) samples of \(train.channels)×\(train.height)×\(train.width), loss \(config.loss.rawValue), K=\(config.clusters), \(comm.size) rank(s) × batch \(loop.localBatch) = \(config.optimization.globalBatch), \(loop.steps) steps")
         let (lastLoss, seconds) = try loop.run { batch in
             let logits = model.forward(train.batch(batch.localIndices), batch.pass)
             let loss: Double, gradLogits: Tensor

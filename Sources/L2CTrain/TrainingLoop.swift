@@ -18,7 +18,7 @@ public struct StepBatch {
 /// the caller's forward/backward, all-reduced gradients, the optimiser step, logging.
 public final class TrainingLoop {
     public let communicator: any Communicator
-    public let sampler: DistributedSampler
+    public let schedule: any BatchSchedule
     public let steps: Int
     let optimization: Optimization
     let parameters: [(name: String, parameter: Parameter)]
@@ -27,38 +27,43 @@ public final class TrainingLoop {
     let console: Console
     let label: String
 
-    /// `label` prefixes log lines ("train", "spn", "cluster").
+    /// `label` prefixes log lines ("train", "spn", "cluster"). Global batches are shuffled from the whole
+    /// training set unless a `schedule` says otherwise.
     public init(label: String, sampleCount: Int, optimization: Optimization, parameters: [(name: String, parameter: Parameter)],
-                log: MetricsLog, communicator comm: any Communicator) throws {
+                log: MetricsLog, schedule: (any BatchSchedule)? = nil, communicator comm: any Communicator) throws {
         communicator = comm
         self.label = label
         self.optimization = optimization
         self.parameters = parameters
         self.log = log
         console = Console(rank: comm.rank)
-        sampler = try comm.checked("setting up the sampler") {
+        self.schedule = try schedule ?? comm.checked("setting up the sampler") {
             try DistributedSampler(sampleCount: sampleCount, globalBatch: optimization.globalBatch, rank: comm.rank, ranks: comm.size,
                                    seed: optimization.seed)
         }
-        steps = try optimization.plannedSteps(batchesPerEpoch: sampler.batchesPerEpoch)
+        guard self.schedule.globalBatch % comm.size == 0 else {
+            throw ConfigError("--batch-size", "global batch \(self.schedule.globalBatch) is not divisible by the \(comm.size) ranks")
+        }
+        steps = try optimization.plannedSteps(batchesPerEpoch: self.schedule.batchesPerEpoch)
         optimizer = optimization.makeOptimizer()
     }
+
+    public var localBatch: Int { schedule.globalBatch / communicator.size }
 
     /// Runs every step; `body` does forward and backward for its batch and returns the (global) loss.
     public func run(_ body: (StepBatch) throws -> Double) throws -> (lastLoss: Double, seconds: Double) {
         let comm = communicator
         var packed: Tensor?
-        var order: [Int] = []
-        var orderEpoch = -1
         var lastLoss = 0.0
         let start = Date()
+        let local = localBatch
         for step in 0..<steps {
-            let epoch = step / sampler.batchesPerEpoch, batchIndex = step % sampler.batchesPerEpoch
-            if epoch != orderEpoch { order = sampler.order(epoch: epoch); orderEpoch = epoch }
+            let epoch = step / schedule.batchesPerEpoch, batchIndex = step % schedule.batchesPerEpoch
+            let global = schedule.globalBatchIndices(epoch: epoch, batch: batchIndex)
             for (_, p) in parameters { p.gradient.zero() }
-            let batch = StepBatch(step: step, epoch: epoch, localIndices: sampler.shard(order, batch: batchIndex),
-                                  globalIndices: sampler.globalBatchIndices(order, batch: batchIndex),
-                                  pass: Pass(training: true, sampleOffset: comm.rank * sampler.localBatch, step: step))
+            let batch = StepBatch(step: step, epoch: epoch, localIndices: global[(comm.rank * local)..<((comm.rank + 1) * local)],
+                                  globalIndices: global[...],
+                                  pass: Pass(training: true, sampleOffset: comm.rank * local, step: step))
             lastLoss = try body(batch)
             guard lastLoss.isFinite else { throw ConfigError("--lr", "\(label): the loss became \(lastLoss) at step \(step + 1); lower the learning rate") }
             ParameterSync.allReduceGradients(parameters, comm, packed: &packed)
@@ -69,7 +74,7 @@ public final class TrainingLoop {
                 log.write(["phase": label, "step": step + 1, "epoch": epoch, "loss": JSONLine.round(lastLoss),
                            "lr": Double(optimizer.learningRate), "seconds": JSONLine.round(elapsed, digits: 4)])
                 console.log(String(format: "%@ step %d/%d  epoch %d  loss %.5f  %.1f img/s", label, step + 1, steps, epoch, lastLoss,
-                                   Double((step + 1) * optimization.globalBatch) / max(elapsed, 1e-9)))
+                                   Double((step + 1) * schedule.globalBatch) / max(elapsed, 1e-9)))
             }
         }
         return (lastLoss, Date().timeIntervalSince(start))

@@ -16,14 +16,21 @@ public enum PairSupervision {
 /// a clustering network trained on unlabelled target classes from its predicted pairs, and their scores.
 public enum CrossTask {
     /// Trains a similarity network on `data` with "same class" pair targets over each global batch.
+    /// `balance` = (classes, samples per class) draws class-balanced batches, as L2C does for many classes.
     public static func trainSimilarityNetwork(_ data: Dataset, architecture: Architecture, optimization: Optimization,
+                                              balance: (classes: Int, samples: Int)? = nil,
                                               log: MetricsLog, communicator comm: any Communicator) throws -> SimilarityNetwork {
         let network = SimilarityNetwork(architecture: architecture, channels: data.channels, height: data.height, width: data.width,
                                         seed: optimization.seed, communicator: comm)
         try comm.requireAgreement("the SPN parameter shapes", stableHash(ParameterSync.shapeSignature(network.stateTensors)))
         ParameterSync.broadcastFromRoot(network.stateTensors, comm)
+        let schedule = try balance.map { b in
+            try comm.checked("setting up the class-balanced sampler") {
+                try BalancedClassSampler(labels: data.labels, classesPerBatch: b.classes, samplesPerClass: b.samples, seed: optimization.seed)
+            }
+        }
         let loop = try TrainingLoop(label: "spn", sampleCount: data.count, optimization: optimization,
-                                    parameters: network.parameters, log: log, communicator: comm)
+                                    parameters: network.parameters, log: log, schedule: schedule, communicator: comm)
         Console(rank: comm.rank).log("spn: \(architecture.rawValue) + pair head on \(data.count) samples of classes \(data.classes), \(loop.steps) steps")
         _ = try loop.run { batch in
             let similarity = LabelSimilarity(labels: batch.globalIndices.map { data.labels[$0] })

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import L2CCluster
 import L2CTensor
 import L2CTrain
@@ -26,7 +27,7 @@ struct TransferCommand: ParsableCommand {
             ACC/NMI/ARI, the estimated number of clusters, the SPN's similar-pair precision/recall/F1 and K-means on the pixels.
             """)
 
-    @Option(help: "Dataset folder (MNIST IDX files) or CSV file.")
+    @Option(help: "A folder of MNIST IDX files (classes chosen by --aux-classes/--target-classes) or an image-folder tree root/<alphabet>/<character>/*.png (alphabets chosen by --aux-alphabets/--target-alphabets).")
     var data: String
 
     @Option(help: "Backbone: lenet or mlp.")
@@ -36,13 +37,25 @@ struct TransferCommand: ParsableCommand {
     var auxClasses: String = ""
 
     @Option(name: .customLong("target-classes"), help: "Unlabelled target classes to cluster, e.g. 5,6,7,8,9.")
-    var targetClasses: String
+    var targetClasses: String?
+
+    @Option(name: .customLong("aux-alphabets"), help: "Image folders: the labelled auxiliary alphabets, comma-separated or @FILE with one name per line.")
+    var auxAlphabets: String?
+
+    @Option(name: .customLong("target-alphabets"), help: "Image folders: the alphabets to cluster, each on its own (default: all others).")
+    var targetAlphabets: String?
+
+    @Option(name: .customLong("classes-per-batch"), help: "Image folders: classes in each class-balanced SPN batch.")
+    var classesPerBatch: Int = 20
+
+    @Option(name: .customLong("samples-per-class"), help: "Image folders: samples of each class in an SPN batch.")
+    var samplesPerClass: Int = 5
 
     @Option(help: "Pairwise loss of the clustering network: kcl or mcl.")
     var loss: LossKind = .kcl
 
-    @Option(help: "Clusters K (outputs of the clustering network); above the truth, the count is estimated.")
-    var clusters: Int = 5
+    @Option(help: "Clusters K (outputs of the clustering network; default 5, or each alphabet's character count); above the truth, the count is estimated.")
+    var clusters: Int?
 
     @Flag(name: .customLong("oracle-similarity"), help: "Supervise the clustering network with the true pairs instead of the SPN's.")
     var oracleSimilarity = false
@@ -50,8 +63,8 @@ struct TransferCommand: ParsableCommand {
     @Option(name: .customLong("spn-statistics"), help: "BatchNorm statistics of the frozen SPN on target batches: batch (as L2C) or running.")
     var spnStatistics: SPNHead.Statistics = .batch
 
-    @Option(name: .customLong("min-share"), help: "A cluster counts towards the estimated number when it holds at least this share of the target samples.")
-    var minimumShare: Double = 0.05
+    @Option(name: .customLong("min-share"), help: "A cluster counts towards the estimated number when it holds at least this share of the target samples (default 0.05; 0.01 for alphabets).")
+    var minimumShare: Double?
 
     @Option(name: .customLong("batch-size"), help: "Global minibatch of both networks.")
     var batchSize: Int = 100
@@ -78,21 +91,49 @@ struct TransferCommand: ParsableCommand {
     var threads: Int?
 
     func run() throws {
+        var spn = Optimization(), cluster = Optimization()
+        (spn.globalBatch, spn.epochs, spn.learningRate, spn.seed) = (batchSize, spnEpochs, spnLearningRate, seed)
+        (cluster.globalBatch, cluster.epochs, cluster.learningRate, cluster.seed) = (batchSize, epochs, learningRate, seed)
+        if let auxAlphabets = auxAlphabets ?? targetAlphabets.map({ _ in "" }) {
+            var config = AlphabetTransferConfig(root: data)
+            config.auxiliaryAlphabets = try parseNames(auxAlphabets)
+            config.targetAlphabets = try targetAlphabets.map(parseNames) ?? []
+            config.model = model
+            config.loss = loss
+            config.clusters = clusters
+            config.oracleSimilarity = oracleSimilarity
+            config.spnStatistics = spnStatistics
+            config.minimumShare = minimumShare ?? 0.01
+            config.balance = (classesPerBatch, samplesPerClass)
+            spn.globalBatch = classesPerBatch * samplesPerClass
+            config.spnOptimization = spn
+            config.clusterOptimization = cluster
+            config.out = out
+            MPIRuntime.run(threads: threads) { comm in try AlphabetTransfer.run(config, communicator: comm) }
+        }
+        guard let targetClasses else { throw ValidationError("give --target-classes (class ids) or --aux-alphabets (image folders)") }
         var config = TransferConfig(data: data)
         config.model = model
         config.auxiliaryClasses = auxClasses.isEmpty ? [] : try parseClasses(auxClasses)
         config.targetClasses = try parseClasses(targetClasses)
         config.loss = loss
-        config.clusters = clusters
+        config.clusters = clusters ?? 5
         config.oracleSimilarity = oracleSimilarity
         config.spnStatistics = spnStatistics
-        config.minimumShare = minimumShare
+        config.minimumShare = minimumShare ?? 0.05
         config.out = out
-        var spn = Optimization(), cluster = Optimization()
-        (spn.globalBatch, spn.epochs, spn.learningRate, spn.seed) = (batchSize, spnEpochs, spnLearningRate, seed)
-        (cluster.globalBatch, cluster.epochs, cluster.learningRate, cluster.seed) = (batchSize, epochs, learningRate, seed)
         config.spnOptimization = spn
         config.clusterOptimization = cluster
         MPIRuntime.run(threads: threads) { comm in try TransferExperiment.run(config, communicator: comm) }
     }
+}
+
+/// Names from "a,b,c" or from "@FILE" (one per line; blank lines and # comments skipped).
+func parseNames(_ text: String) throws -> [String] {
+    if text.hasPrefix("@") {
+        let path = String(text.dropFirst())
+        guard let contents = try? String(contentsOfFile: path, encoding: .utf8) else { throw ValidationError("\(path): cannot be read") }
+        return contents.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && !$0.hasPrefix("#") }
+    }
+    return text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
 }

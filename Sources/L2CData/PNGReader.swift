@@ -1,0 +1,31 @@
+import CPNG
+
+/// Grey-scale decoding of PNG files through libpng's simplified API (any PNG colour type is converted).
+public enum PNGReader {
+    /// Pixels row by row in [0, 255], with the image's width and height.
+    public static func grey(_ path: String) throws -> (pixels: [UInt8], width: Int, height: Int) {
+        var image = png_image()
+        image.version = UInt32(PNG_IMAGE_VERSION)
+        guard png_image_begin_read_from_file(&image, path) != 0 else {
+            let reason = message(&image)
+            png_image_free(&image)
+            throw DataError(path, "not a readable PNG: \(reason)")
+        }
+        image.format = UInt32(PNG_FORMAT_GRAY)
+        let (width, height) = (Int(image.width), Int(image.height))
+        var pixels = [UInt8](repeating: 0, count: width * height)
+        let ok = pixels.withUnsafeMutableBytes { png_image_finish_read(&image, nil, $0.baseAddress, 0, nil) }
+        guard ok != 0 else {
+            let reason = message(&image)
+            png_image_free(&image)
+            throw DataError(path, "PNG data could not be decoded: \(reason)")
+        }
+        return (pixels, width, height)
+    }
+
+    private static func message(_ image: inout png_image) -> String {
+        withUnsafeBytes(of: &image.message) { raw in
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
+    }
+}

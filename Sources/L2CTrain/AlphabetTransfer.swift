@@ -1,0 +1,118 @@
+import Foundation
+import L2CCluster
+import L2CComm
+import L2CData
+import L2CTensor
+
+/// The many-class character benchmark in the Omniglot protocol: a similarity network learnt on the characters
+/// of the auxiliary alphabets (class-balanced batches), then each target alphabet clustered on its own from the
+/// SPN's predicted pairs and scored on its images (unsupervised: the same images, as L2C does on Omniglot).
+public struct AlphabetTransferConfig: Sendable {
+    public var root: String
+    public var auxiliaryAlphabets: [String] = []
+    public var targetAlphabets: [String] = []
+    public var model: Architecture = .lenet
+    public var loss: LossKind = .kcl
+    /// K per alphabet; nil: the alphabet's number of characters (K known).
+    public var clusters: Int?
+    public var oracleSimilarity = false
+    public var spnCheckpoint: String?
+    public var spnStatistics: SPNHead.Statistics = .batch
+    public var minimumShare = 0.01
+    public var balance = (classes: 20, samples: 5)
+    public var spnOptimization = Optimization()
+    public var clusterOptimization = Optimization()
+    public var out: String?
+
+    public init(root: String) { self.root = root }
+
+    var fingerprint: String {
+        [root, "\(auxiliaryAlphabets)", "\(targetAlphabets)", model.rawValue, loss.rawValue, "\(clusters ?? 0)", "\(oracleSimilarity)",
+         spnCheckpoint ?? "", spnStatistics.rawValue, "\(minimumShare)", "\(balance.classes)x\(balance.samples)",
+         spnOptimization.fingerprint, clusterOptimization.fingerprint, out ?? ""].joined(separator: "|")
+    }
+}
+
+public enum AlphabetTransfer {
+    public static func run(_ config: AlphabetTransferConfig, communicator comm: any Communicator) throws -> [String: Any] {
+        let console = Console(rank: comm.rank)
+        try comm.requireAgreement("the configuration (every rank must get the same options)", stableHash(config.fingerprint))
+        guard let loss = config.loss.pairwise else { throw ConfigError("--loss", "transfer clusters with kcl or mcl") }
+        let overlap = Set(config.auxiliaryAlphabets).intersection(config.targetAlphabets)
+        guard overlap.isEmpty else { throw ConfigError("--target-alphabets", "alphabets \(overlap.sorted()) are also auxiliary") }
+        let trainsSPN = !config.oracleSimilarity && config.spnCheckpoint == nil
+        guard !trainsSPN || !config.auxiliaryAlphabets.isEmpty else { throw ConfigError("--aux-alphabets", "name the auxiliary alphabets") }
+        let (auxiliary, targets) = try comm.checked("loading the image folders") { () -> (AlphabetCollection?, AlphabetCollection) in
+            let targets = config.targetAlphabets.isEmpty
+                ? try ImageFolderReader.alphabets(in: config.root).filter { !config.auxiliaryAlphabets.contains($0) }
+                : config.targetAlphabets
+            return (trainsSPN ? try ImageFolderReader.load(root: config.root, alphabets: config.auxiliaryAlphabets) : nil,
+                    try ImageFolderReader.load(root: config.root, alphabets: targets))
+        }
+        try comm.requireAgreement("the target image count", Int64(targets.dataset.count))
+        let log = try openMetricsLog(out: config.out, communicator: comm)
+        var summary: [String: Any] = ["k": config.clusters.map { $0 as Any } ?? "known", "ranks": comm.size,
+                                      "global_batch": config.clusterOptimization.globalBatch, "loss_kind": config.loss.rawValue,
+                                      "oracle_similarity": config.oracleSimilarity, "target_alphabets": targets.alphabets.count]
+        var spn: SimilarityNetwork?
+        if let auxiliary {
+            console.log("spn: \(auxiliary.alphabets.count) auxiliary alphabets, \(auxiliary.classNames.count) characters, \(auxiliary.dataset.count) images")
+            let network = try CrossTask.trainSimilarityNetwork(auxiliary.dataset, architecture: config.model, optimization: config.spnOptimization,
+                                                               balance: config.balance, log: log, communicator: comm)
+            if let out = config.out {
+                let path = (out as NSString).appendingPathComponent("spn.safetensors")
+                try comm.checked("writing the SPN checkpoint") {
+                    if comm.isRoot { try Checkpoint.save(path, tensors: network.stateTensors, metadata: TransferExperiment.spnMetadata(config.model, auxiliary.dataset)) }
+                }
+                summary["spn_checkpoint"] = path
+            }
+            spn = network
+        } else if !config.oracleSimilarity, let path = config.spnCheckpoint {
+            spn = try comm.checked("loading the SPN") { try SimilarityNetwork.load(path, communicator: comm) }
+        }
+        var rows: [[String: Any]] = []
+        for index in targets.alphabets.indices {
+            let data = targets.alphabet(index)
+            let truth = data.classes.count
+            let k = config.clusters ?? truth
+            var optimization = config.clusterOptimization
+            optimization.seed = config.clusterOptimization.seed &+ UInt64(index)
+            let supervision: PairSupervision = spn.map { .network($0, statistics: config.spnStatistics) } ?? .oracle
+            let (model, _, _) = try CrossTask.trainClusteringNetwork(data, architecture: config.model, clusters: k, loss: loss,
+                                                                     supervision: supervision, optimization: optimization, log: log, communicator: comm)
+            let predictions = Evaluation.predict(model, data, communicator: comm)
+            let scores = ClusteringMetrics.score(truth: data.labels, predicted: predictions)
+            var estimated = ClusterCountEstimate(minimumShare: config.minimumShare).estimate(predictions)
+            var row: [String: Any] = ["alphabet": targets.alphabets[index], "characters": truth, "k": k,
+                                      "acc": JSONLine.round(scores.accuracy), "nmi": JSONLine.round(scores.nmi), "ari": JSONLine.round(scores.ari),
+                                      "clusters_above_share": estimated]
+            if let spn {
+                estimated = ClusterMerging.count(spn, data, assignments: predictions, clusters: k, globalBatch: optimization.globalBatch,
+                                                 statistics: config.spnStatistics, minimumShare: config.minimumShare, seed: optimization.seed,
+                                                 communicator: comm)
+                row["spn_f1_similar"] = JSONLine.round(CrossTask.similarityScores(spn, data, globalBatch: optimization.globalBatch,
+                                                                                  statistics: config.spnStatistics, seed: optimization.seed,
+                                                                                  communicator: comm).f1)
+            }
+            let kmeans = CrossTask.kMeansScores(data, clusters: k, seed: optimization.seed)
+            row["clusters_estimated"] = estimated
+            row["kmeans_acc"] = JSONLine.round(kmeans.accuracy)
+            console.log(String(format: "%@: %d characters, K=%d: acc %.3f nmi %.3f, %d clusters estimated; k-means acc %.3f",
+                               targets.alphabets[index], truth, k, scores.accuracy, scores.nmi, estimated, kmeans.accuracy))
+            log.write(row.merging(["phase": "alphabet"]) { mine, _ in mine })
+            rows.append(row)
+        }
+        func mean(_ key: String) -> Double {
+            let values = rows.compactMap { ($0[key] as? Double) ?? ($0[key] as? Int).map(Double.init) }
+            return values.isEmpty ? .nan : values.reduce(0, +) / Double(values.count)
+        }
+        for key in ["acc", "nmi", "ari", "kmeans_acc", "clusters_estimated", "clusters_above_share"] { summary[key] = JSONLine.round(mean(key)) }
+        summary["clusters_true"] = JSONLine.round(mean("characters"))
+        summary["count_error"] = JSONLine.round(rows.map { abs(Double($0["clusters_estimated"] as! Int) - Double($0["characters"] as! Int)) / Double($0["characters"] as! Int) }
+            .reduce(0, +) / Double(max(rows.count, 1)))
+        summary["spn_f1_similar"] = spn == nil ? NSNull() : JSONLine.round(mean("spn_f1_similar"))
+        summary["alphabets"] = rows
+        summary["checkpoint"] = NSNull()
+        return summary
+    }
+}
