@@ -29,3 +29,18 @@ public enum PNGReader {
         }
     }
 }
+
+/// Grey-scale PNG files through libpng's simplified API (test data and generated benchmarks).
+public enum PNGWriter {
+    public static func writeGrey(_ path: String, pixels: [UInt8], width: Int, height: Int) throws {
+        precondition(pixels.count == width * height, "\(pixels.count) pixels for \(width)×\(height)")
+        var image = png_image()
+        image.version = UInt32(PNG_IMAGE_VERSION)
+        image.width = UInt32(width)
+        image.height = UInt32(height)
+        image.format = UInt32(PNG_FORMAT_GRAY)
+        let ok = pixels.withUnsafeBytes { png_image_write_to_file(&image, path, 0, $0.baseAddress, 0, nil) }
+        png_image_free(&image)
+        guard ok != 0 else { throw DataError(path, "could not write the PNG") }
+    }
+}

@@ -1,4 +1,5 @@
 import Foundation
+import L2CData
 import L2CTrain
 import XCTest
 
@@ -70,5 +71,40 @@ final class CrossTaskTests: XCTestCase {
                                                  "--clusters", "2"], timeout: 60)
         XCTAssertNotEqual(run.status, 0)
         XCTAssertTrue(run.stderr.contains("class(es) [12] not in"), run.stderr)
+    }
+}
+
+/// The character-benchmark protocol on a tiny image-folder tree.
+final class AlphabetTransferTests: XCTestCase {
+    func testAlphabetTransferReportsPerAlphabetScores() throws {
+        let root = NSTemporaryDirectory() + "l2c-alphabets-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        var state: UInt64 = 7
+        func noise() -> Int { state = state &* 6364136223846793005 &+ 1; return Int(state >> 59) }
+        for alphabet in ["A", "B", "C"] {
+            for c in 0..<4 {
+                let folder = "\(root)/\(alphabet)/c\(c)"
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+                let prototype = (0..<(20 * 20)).map { ($0 * (c + 3) + alphabet.unicodeScalars.first!.hashValue) % 7 < 3 ? 220 : 20 }
+                for n in 0..<10 {
+                    try PNGWriter.writeGrey("\(folder)/\(n).png", pixels: prototype.map { UInt8(clamping: $0 + noise() - 8) }, width: 20, height: 20)
+                }
+            }
+        }
+        let run = try Launcher.mpirun(ranks: 2, ["transfer", "--data", root, "--model", "lenet", "--aux-alphabets", "A,B", "--target-alphabets", "C",
+                                                 "--classes-per-batch", "4", "--samples-per-class", "4", "--batch-size", "20",
+                                                 "--spn-epochs", "2", "--epochs", "3"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let summary = try XCTUnwrap(run.summary, run.stdout)
+        let rows = try XCTUnwrap(summary["alphabets"] as? [[String: Any]])
+        XCTAssertEqual(rows.count, 1)
+        XCTAssertEqual(rows[0]["alphabet"] as? String, "C")
+        XCTAssertEqual(rows[0]["characters"] as? Int, 4)
+        for key in ["acc", "nmi", "ari", "clusters_estimated", "clusters_true", "kmeans_acc", "spn_f1_similar"] {
+            XCTAssertNotNil(summary[key], "summary lacks \(key)")
+        }
+        let missing = try Launcher.mpirun(ranks: 2, ["transfer", "--data", root, "--aux-alphabets", "A,Z", "--target-alphabets", "C"], timeout: 60)
+        XCTAssertNotEqual(missing.status, 0)
+        XCTAssertTrue(missing.stderr.contains("alphabet 'Z' does not exist"), missing.stderr)
     }
 }
