@@ -14,25 +14,11 @@ import L2CTensor
 public enum ClusterMerging {
     public static func count(_ network: SimilarityNetwork, _ data: Dataset, assignments: [Int], clusters k: Int, globalBatch: Int,
                              statistics: SPNHead.Statistics, minimumShare: Double, seed: UInt64, communicator comm: any Communicator) -> Int {
-        let local = globalBatch / comm.size
-        var rng = RandomGenerator(seed: seed, stream: 0x4D45_5247)
-        let order = rng.permutation(data.count)
         var pairCounts = [Double](repeating: 0, count: 2 * k * k)   // [similar | all] per (a, b)
-        for start in stride(from: 0, through: data.count - globalBatch, by: globalBatch) {
-            let batch = Array(order[start..<(start + globalBatch)])
-            let terms = network.pairTerms(data.batch(batch[(comm.rank * local)..<((comm.rank + 1) * local)]), statistics: statistics, communicator: comm)
-            var predicted = [Int8](repeating: 0, count: local * globalBatch)
-            predicted.withUnsafeMutableBufferPointer {
-                network.head.predictedSimilarity(terms).fill(rows: terms.firstRow..<(terms.firstRow + local), into: $0.baseAddress!)
-            }
-            for r in 0..<local {
-                let i = terms.firstRow + r
-                for j in 0..<globalBatch where j != i {
-                    let cell = assignments[batch[i]] * k + assignments[batch[j]]
-                    if predicted[r * globalBatch + j] > 0 { pairCounts[cell] += 1 }
-                    pairCounts[k * k + cell] += 1
-                }
-            }
+        CrossTask.forEachPredictedPair(network, data, globalBatch: globalBatch, statistics: statistics, seed: seed, communicator: comm) { x, y, similar in
+            let cell = assignments[x] * k + assignments[y]
+            if similar { pairCounts[cell] += 1 }
+            pairCounts[k * k + cell] += 1
         }
         pairCounts.withUnsafeMutableBufferPointer { comm.allReduceSum($0.baseAddress!, count: 2 * k * k) }
         var sizes = [Int](repeating: 0, count: k)

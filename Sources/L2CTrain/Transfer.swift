@@ -65,29 +65,37 @@ public enum CrossTask {
         return (model, loop.steps, seconds)
     }
 
-    /// Precision, recall and F1 of the network's "similar" predictions against the labels, over the pairs
-    /// (i ≠ j) inside the global batches of one seeded shuffle of `data` (batches as in training: with batch
-    /// statistics the prediction depends on the batch, and data files are often sorted by class).
-    public static func similarityScores(_ network: SimilarityNetwork, _ data: Dataset, globalBatch: Int, statistics: SPNHead.Statistics,
-                                        seed: UInt64, communicator comm: any Communicator) -> (precision: Double, recall: Double, f1: Double) {
+    /// Calls `body(a, b, similar)` for the ordered pairs (a ≠ b) of samples inside the global batches of a seeded
+    /// shuffle of `data` whose outer sample belongs to this rank, with the network's prediction for the pair.
+    /// Batches are formed as in training: with batch statistics the prediction depends on the batch, and data
+    /// files are often sorted by class.
+    static func forEachPredictedPair(_ network: SimilarityNetwork, _ data: Dataset, globalBatch: Int, statistics: SPNHead.Statistics,
+                                     seed: UInt64, communicator comm: any Communicator, _ body: (Int, Int, Bool) -> Void) {
         let local = globalBatch / comm.size
         var rng = RandomGenerator(seed: seed, stream: 0x5343_4F52)
         let order = rng.permutation(data.count)
-        var counts = [0.0, 0.0, 0.0]   // true positives, false positives, false negatives
+        var predicted = [Int8](repeating: 0, count: local * globalBatch)
         for start in stride(from: 0, through: data.count - globalBatch, by: globalBatch) {
             let batch = Array(order[start..<(start + globalBatch)])
             let terms = network.pairTerms(data.batch(batch[(comm.rank * local)..<((comm.rank + 1) * local)]), statistics: statistics, communicator: comm)
-            var predicted = [Int8](repeating: 0, count: local * globalBatch)
             predicted.withUnsafeMutableBufferPointer {
                 network.head.predictedSimilarity(terms).fill(rows: terms.firstRow..<(terms.firstRow + local), into: $0.baseAddress!)
             }
             for r in 0..<local {
                 let i = terms.firstRow + r
-                for j in 0..<globalBatch where j != i {
-                    let same = data.labels[batch[i]] == data.labels[batch[j]], saysSame = predicted[r * globalBatch + j] > 0
-                    if saysSame && same { counts[0] += 1 } else if saysSame { counts[1] += 1 } else if same { counts[2] += 1 }
-                }
+                for j in 0..<globalBatch where j != i { body(batch[i], batch[j], predicted[r * globalBatch + j] > 0) }
             }
+        }
+    }
+
+    /// Precision, recall and F1 of the network's "similar" predictions against the labels, over the pairs
+    /// of `forEachPredictedPair`.
+    public static func similarityScores(_ network: SimilarityNetwork, _ data: Dataset, globalBatch: Int, statistics: SPNHead.Statistics,
+                                        seed: UInt64, communicator comm: any Communicator) -> (precision: Double, recall: Double, f1: Double) {
+        var counts = [0.0, 0.0, 0.0]   // true positives, false positives, false negatives
+        forEachPredictedPair(network, data, globalBatch: globalBatch, statistics: statistics, seed: seed, communicator: comm) { a, b, saysSame in
+            let same = data.labels[a] == data.labels[b]
+            if saysSame && same { counts[0] += 1 } else if saysSame { counts[1] += 1 } else if same { counts[2] += 1 }
         }
         counts.withUnsafeMutableBufferPointer { comm.allReduceSum($0.baseAddress!, count: 3) }
         let precision = counts[0] / max(counts[0] + counts[1], 1), recall = counts[0] / max(counts[0] + counts[2], 1)
