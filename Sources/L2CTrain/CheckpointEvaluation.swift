@@ -12,6 +12,10 @@ public enum CheckpointEvaluation {
             (try Checkpoint.load(path), try DatasetLoader.load(data, split: split, labelColumn: labelColumn))
         }
         let meta = contents.metadata
+        // A clustering network of a transfer run is scored on the classes it clustered.
+        let scored = try meta["classes"].map { text in
+            try dataset.restricted(to: text.split(separator: ",").compactMap { Int($0) }, option: "checkpoint classes")
+        } ?? dataset
         func field(_ key: String) throws -> Int {
             guard let text = meta[key], let value = Int(text), value > 0 else {
                 throw CheckpointError(path, "metadata '\(key)': expected a positive integer, found \(meta[key].map { "'\($0)'" } ?? "nothing")")
@@ -22,14 +26,14 @@ public enum CheckpointEvaluation {
             throw CheckpointError(path, "metadata 'model': expected one of \(Architecture.allCases.map(\.rawValue)), found \(meta["model"] ?? "nothing")")
         }
         let (channels, height, width) = (try field("channels"), try field("height"), try field("width"))
-        guard (dataset.channels, dataset.height, dataset.width) == (channels, height, width) else {
-            throw DataError(data, "samples are \(dataset.channels)×\(dataset.height)×\(dataset.width), the checkpoint was trained on \(channels)×\(height)×\(width)")
+        guard (scored.channels, scored.height, scored.width) == (channels, height, width) else {
+            throw DataError(data, "samples are \(scored.channels)×\(scored.height)×\(scored.width), the checkpoint was trained on \(channels)×\(height)×\(width)")
         }
         let model = architecture.build(channels: channels, height: height, width: width, outputs: try field("outputs"), seed: 0, communicator: comm)
         try Checkpoint.restore(contents, into: model.stateTensors, path: path)
-        let scores = Evaluation.score(model, dataset, communicator: comm)
+        let scores = Evaluation.score(model, scored, communicator: comm)
         return ["acc": JSONLine.round(scores.accuracy), "nmi": JSONLine.round(scores.nmi), "ari": JSONLine.round(scores.ari),
-                "clusters_used": scores.clustersUsed, "samples": dataset.count, "split": split.rawValue, "ranks": comm.size,
+                "clusters_used": scores.clustersUsed, "samples": scored.count, "split": split.rawValue, "ranks": comm.size,
                 "checkpoint": path, "model": architecture.rawValue]
     }
 }

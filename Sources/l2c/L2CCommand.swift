@@ -5,9 +5,9 @@ struct L2CCommand: ParsableCommand {
         commandName: "l2c",
         abstract: "Distributed deep clustering (KCL, MCL) on CPU clusters over MPI.",
         discussion: """
-            Launch under mpirun for data-parallel training; --batch-size is always the global batch,
-            split evenly over the ranks. Logs go to standard error (rank 0 only); the last line on
-            standard output is one JSON object summarising the run.
+            Launch under mpirun for data-parallel training; --batch-size is always the global batch, split evenly \
+            over the ranks. Logs go to standard error (rank 0 only); the last line on standard output is one JSON \
+            object summarising the run.
             """,
         subcommands: [TrainCommand.self, TrainSPNCommand.self, ClusterCommand.self, TransferCommand.self, EvalCommand.self, BenchLossCommand.self, BenchSPNCommand.self, InfoCommand.self])
 }

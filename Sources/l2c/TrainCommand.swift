@@ -10,13 +10,12 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a clustering network with pairwise supervision (kcl, mcl) or class labels (ce).",
         discussion: """
-            For kcl and mcl the class labels are reduced to pairwise same/different constraints over all
-            pairs of the global batch, and the network's K outputs become clusters. The model is scored on
-            the test split (Hungarian accuracy, NMI, ARI) and saved as OUT/model.safetensors, with a
-            JSON-lines log OUT/metrics.jsonl.
+            For kcl and mcl the class labels are reduced to pairwise same/different constraints over all pairs of the \
+            global batch, and the network's K outputs become clusters. The model is scored on the test split \
+            (Hungarian accuracy, NMI, ARI) and saved as OUT/model.safetensors, with a JSON-lines log OUT/metrics.jsonl.
 
-            Example: mpirun -np 2 l2c train --data data/mnist5k --model lenet --loss kcl --clusters 10 \\
-                       --batch-size 100 --epochs 10 --lr 0.001 --seed 1 --out runs/kcl
+            Example: mpirun -np 2 l2c train --data data/mnist5k --model lenet --loss kcl --clusters 10 \
+            --batch-size 100 --epochs 10 --lr 0.001 --seed 1 --out runs/kcl
             """)
 
     @Option(help: "A folder with the four MNIST IDX files (train-images-idx3-ubyte, …, raw or .gz), or a CSV file (per row the pixels of a square image, 0–255, and the label).")
