@@ -15,6 +15,8 @@ public struct TransferConfig: Sendable {
     public var oracleSimilarity = false
     /// A trained similarity network to use instead of training one on the auxiliary classes (`l2c cluster --spn`).
     public var spnCheckpoint: String?
+    /// Class-balanced SPN batches: (classes, samples per class); nil draws batches from the whole auxiliary set.
+    public var balance: (classes: Int, samples: Int)?
     public var spnStatistics: SPNHead.Statistics = .batch
     /// A cluster counts towards the estimate when it receives at least this share of the target samples.
     public var minimumShare = 0.05
@@ -26,7 +28,7 @@ public struct TransferConfig: Sendable {
 
     var fingerprint: String {
         [data, model.rawValue, "\(auxiliaryClasses)", "\(targetClasses)", loss.rawValue, "\(clusters)", "\(oracleSimilarity)",
-         spnStatistics.rawValue, spnCheckpoint ?? "", "\(minimumShare)", spnOptimization.fingerprint, clusterOptimization.fingerprint, out ?? ""].joined(separator: "|")
+         spnStatistics.rawValue, spnCheckpoint ?? "", balance.map { "\($0.classes)x\($0.samples)" } ?? "", "\(minimumShare)", spnOptimization.fingerprint, clusterOptimization.fingerprint, out ?? ""].joined(separator: "|")
     }
 }
 
@@ -60,7 +62,7 @@ public enum TransferExperiment {
         let spn: SimilarityNetwork?
         if let auxiliary {
             let trained = try CrossTask.trainSimilarityNetwork(auxiliary, architecture: config.model, optimization: config.spnOptimization,
-                                                               log: log, communicator: comm)
+                                                               balance: config.balance, log: log, communicator: comm)
             if let path = outPath("spn.safetensors") {
                 try comm.checked("writing the SPN checkpoint") {
                     if comm.isRoot { try Checkpoint.save(path, tensors: trained.stateTensors, metadata: spnMetadata(config.model, auxiliary)) }
@@ -137,9 +139,11 @@ public enum TransferExperiment {
     /// `l2c train-spn`: a similarity network on labelled classes, saved as OUT/spn.safetensors and scored on the
     /// pairs of the same classes' test split.
     public static func trainSimilarityNetwork(data: String, model: Architecture, classes: [Int], optimization: Optimization,
-                                              out: String?, communicator comm: any Communicator) throws -> [String: Any] {
+                                              balance: (classes: Int, samples: Int)?, out: String?,
+                                              communicator comm: any Communicator) throws -> [String: Any] {
         try comm.requireAgreement("the configuration (every rank must get the same options)",
-                                  stableHash([data, model.rawValue, "\(classes)", optimization.fingerprint, out ?? ""].joined(separator: "|")))
+                                  stableHash([data, model.rawValue, "\(classes)", optimization.fingerprint, balance.map { "\($0.classes)x\($0.samples)" } ?? "",
+                                              out ?? ""].joined(separator: "|")))
         let (train, test) = try comm.checked("loading data") { () -> (Dataset, Dataset) in
             let train = try DatasetLoader.load(data, split: .train), test = try DatasetLoader.load(data, split: .test)
             return classes.isEmpty ? (train, test) : (try train.restricted(to: classes, option: "--classes"), try test.restricted(to: classes, option: "--classes"))
@@ -147,7 +151,8 @@ public enum TransferExperiment {
         try comm.requireAgreement("the training set size", Int64(train.count))
         let log = try openMetricsLog(out: out, communicator: comm)
         let start = Date()
-        let network = try CrossTask.trainSimilarityNetwork(train, architecture: model, optimization: optimization, log: log, communicator: comm)
+        let network = try CrossTask.trainSimilarityNetwork(train, architecture: model, optimization: optimization, balance: balance,
+                                                           log: log, communicator: comm)
         let seconds = Date().timeIntervalSince(start)
         let scores = CrossTask.similarityScores(network, test, globalBatch: optimization.globalBatch, statistics: .batch,
                                                 seed: optimization.seed, communicator: comm)

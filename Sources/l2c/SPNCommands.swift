@@ -21,6 +21,9 @@ struct TrainSPNCommand: ParsableCommand {
     @OptionGroup(title: "Optimisation")
     var optimization: OptimizationOptions
 
+    @OptionGroup(title: "Class-balanced batches")
+    var balance: BalanceOptions
+
     @Option(help: "Output folder for spn.safetensors and metrics.jsonl.")
     var out: String?
 
@@ -29,9 +32,12 @@ struct TrainSPNCommand: ParsableCommand {
 
     func run() throws {
         let classes = self.classes.isEmpty ? [] : try parseClasses(self.classes)
-        let settings = optimization.settings
+        var settings = optimization.settings
+        let pair = balance.pair
+        if let pair { settings.globalBatch = pair.classes * pair.samples }
         MPIRuntime.run(threads: threads) { comm in
-            try TransferExperiment.trainSimilarityNetwork(data: data, model: model, classes: classes, optimization: settings, out: out, communicator: comm)
+            try TransferExperiment.trainSimilarityNetwork(data: data, model: model, classes: classes, optimization: settings, balance: pair,
+                                                          out: out, communicator: comm)
         }
     }
 }

@@ -45,11 +45,8 @@ struct TransferCommand: ParsableCommand {
     @Option(name: .customLong("target-alphabets"), help: "Image folders: the alphabets to cluster, each on its own (default: all others).")
     var targetAlphabets: String?
 
-    @Option(name: .customLong("classes-per-batch"), help: "Image folders: classes in each class-balanced SPN batch.")
-    var classesPerBatch: Int = 20
-
-    @Option(name: .customLong("samples-per-class"), help: "Image folders: samples of each class in an SPN batch.")
-    var samplesPerClass: Int = 5
+    @OptionGroup(title: "Class-balanced SPN batches")
+    var balance: BalanceOptions
 
     @Option(help: "Pairwise loss of the clustering network: kcl or mcl.")
     var loss: LossKind = .kcl
@@ -104,8 +101,8 @@ struct TransferCommand: ParsableCommand {
             config.oracleSimilarity = oracleSimilarity
             config.spnStatistics = spnStatistics
             config.minimumShare = minimumShare ?? 0.01
-            config.balance = (classesPerBatch, samplesPerClass)
-            spn.globalBatch = classesPerBatch * samplesPerClass
+            config.balance = (balance.classesPerBatch ?? 20, balance.samplesPerClass)
+            spn.globalBatch = config.balance.classes * config.balance.samples
             config.spnOptimization = spn
             config.clusterOptimization = cluster
             config.out = out
@@ -122,10 +119,23 @@ struct TransferCommand: ParsableCommand {
         config.spnStatistics = spnStatistics
         config.minimumShare = minimumShare ?? 0.05
         config.out = out
+        config.balance = balance.pair
+        if let pair = balance.pair { spn.globalBatch = pair.classes * pair.samples }
         config.spnOptimization = spn
         config.clusterOptimization = cluster
         MPIRuntime.run(threads: threads) { comm in try TransferExperiment.run(config, communicator: comm) }
     }
+}
+
+/// Class-balanced batches for the similarity network, as L2C draws them (20 classes × 5 samples on Omniglot).
+struct BalanceOptions: ParsableArguments {
+    @Option(name: .customLong("classes-per-batch"), help: "Classes in each SPN batch (the batch is classes × samples; default for image folders: 20; otherwise batches are drawn from all samples unless set).")
+    var classesPerBatch: Int?
+
+    @Option(name: .customLong("samples-per-class"), help: "Samples of each class in an SPN batch.")
+    var samplesPerClass: Int = 5
+
+    var pair: (classes: Int, samples: Int)? { classesPerBatch.map { ($0, samplesPerClass) } }
 }
 
 /// Names from "a,b,c" or from "@FILE" (one per line; blank lines and # comments skipped).
