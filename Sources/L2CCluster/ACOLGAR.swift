@@ -41,10 +41,11 @@ public struct ACOLGAR {
         public let crossEntropy: Double
         /// The GAR value (before `garWeight`).
         public let gar: Double
+        public let garWeight: Double
         public let terms: Terms
         /// d(crossEntropy + garWeight·GAR)/dZ for this rank's rows.
         public let gradZ: Tensor
-        public var loss: Double { crossEntropy + gar }
+        public var loss: Double { crossEntropy + garWeight * gar }
     }
 
     /// Softmax over the n nodes, then summed per parent: [rows][P].
@@ -118,6 +119,6 @@ public struct ACOLGAR {
         for i in 0..<z.count {
             grad[i] = grad[i] * ceScale + (z[i] > 0 ? gradPositive[i] : 0) + l2 * z[i]
         }
-        return Result(crossEntropy: shared[n * n + 1] / batch, gar: gar, terms: terms, gradZ: grad)
+        return Result(crossEntropy: shared[n * n + 1] / batch, gar: gar, garWeight: garWeight, terms: terms, gradZ: grad)
     }
 }

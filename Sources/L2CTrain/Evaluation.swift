@@ -5,30 +5,42 @@ import L2CTensor
 
 /// Cluster assignments of a whole dataset, computed in shards across ranks and gathered on all of them.
 public enum Evaluation {
-    /// argmax over the network's outputs for every sample, in dataset order.
-    /// Rank r scores the contiguous shard r·⌈n/R⌉ ..< (r+1)·⌈n/R⌉ (the last padded with sample 0).
-    public static func predict(_ model: Sequential, _ data: Dataset, communicator: any Communicator, batchSize: Int = 256) -> [Int] {
+    /// The network's outputs for every sample, in dataset order, [count][outputs] on every rank.
+    /// Rank r computes the contiguous shard r·⌈n/R⌉ ..< (r+1)·⌈n/R⌉ (the last padded with sample 0).
+    public static func outputs(_ model: Sequential, _ data: Dataset, communicator: any Communicator, batchSize: Int = 256) -> Tensor {
         let share = (data.count + communicator.size - 1) / communicator.size
         let first = communicator.rank * share
-        var mine = [Int64](repeating: 0, count: share)
+        var mine: [Float] = []
+        var width = 0
         var start = 0
         while start < share {
             let end = min(start + batchSize, share)
-            let indices = (first + start..<first + end).map { $0 < data.count ? $0 : 0 }
-            let logits = model.forward(data.batch(indices), .evaluation)
-            let k = logits.columns
-            for r in 0..<indices.count {
-                var best = 0
-                for c in 1..<k where logits[r * k + c] > logits[r * k + best] { best = c }
-                mine[start + r] = Int64(best)
-            }
+            let logits = model.forward(data.batch((first + start..<first + end).map { $0 < data.count ? $0 : 0 }), .evaluation)
+            width = logits.columns
+            mine += logits.array
             start = end
         }
-        var all = [Int64](repeating: 0, count: share * communicator.size)
-        mine.withUnsafeBufferPointer { m in
-            all.withUnsafeMutableBufferPointer { communicator.allGather(m.baseAddress!, count: share, into: $0.baseAddress!) }
+        var widths = [Float(width)]
+        widths.withUnsafeMutableBufferPointer { communicator.allReduceSum($0.baseAddress!, count: 1) }
+        width = Int(widths[0]) / communicator.size
+        if mine.isEmpty { mine = [Float](repeating: 0, count: share * width) }
+        let all = Tensor(shape: [share * communicator.size, width])
+        mine.withUnsafeBufferPointer { communicator.allGather($0.baseAddress!, count: share * width, into: all.data) }
+        return Tensor(shape: [data.count, width], values: Array(all.array.prefix(data.count * width)))
+    }
+
+    /// argmax over the network's outputs for every sample, in dataset order.
+    public static func predict(_ model: Sequential, _ data: Dataset, communicator: any Communicator, batchSize: Int = 256) -> [Int] {
+        argmax(outputs(model, data, communicator: communicator, batchSize: batchSize))
+    }
+
+    public static func argmax(_ outputs: Tensor) -> [Int] {
+        let k = outputs.columns
+        return (0..<outputs.rows).map { r in
+            var best = 0
+            for c in 1..<k where outputs[r * k + c] > outputs[r * k + best] { best = c }
+            return best
         }
-        return all.prefix(data.count).map { Int($0) }
     }
 
     public static func score(_ model: Sequential, _ data: Dataset, communicator: any Communicator) -> ClusteringScores {
