@@ -6,8 +6,9 @@ import L2CTensor
 
 /// `l2c eval`: rebuilds a model from a checkpoint's metadata and scores it on a dataset split.
 public enum CheckpointEvaluation {
+    /// `parents` and `duplicates`, when given, must be the ACOL layout the checkpoint was trained with.
     public static func run(checkpoint path: String, data: String, split: Split, labelColumn: Int? = nil,
-                           communicator comm: any Communicator) throws -> [String: Any] {
+                           parents: Int? = nil, duplicates: Int? = nil, communicator comm: any Communicator) throws -> [String: Any] {
         let (contents, dataset) = try comm.checked("loading the checkpoint and data") { () -> (Checkpoint.Contents, Dataset) in
             (try Checkpoint.load(path), try DatasetLoader.load(data, split: split, labelColumn: labelColumn))
         }
@@ -26,6 +27,15 @@ public enum CheckpointEvaluation {
             throw CheckpointError(path, "metadata 'model': expected one of \(Architecture.allCases.map(\.rawValue)), found \(meta["model"] ?? "nothing")")
         }
         let (channels, height, width) = (try field("channels"), try field("height"), try field("width"))
+        if parents != nil || duplicates != nil {
+            guard let savedParents = meta["parents"].flatMap(Int.init), let savedDuplicates = meta["duplicates"].flatMap(Int.init) else {
+                throw CheckpointError(path, "--parents/--duplicates given, but the checkpoint was not trained by l2c acol")
+            }
+            let (p, k) = (parents ?? savedParents, duplicates ?? savedDuplicates)
+            guard (p, k) == (savedParents, savedDuplicates) else {
+                throw CheckpointError(path, "the checkpoint has \(savedParents) parents × \(savedDuplicates) duplicates = \(savedParents * savedDuplicates) ACOL nodes; --parents \(p) --duplicates \(k) asks for \(p * k)")
+            }
+        }
         guard (scored.channels, scored.height, scored.width) == (channels, height, width) else {
             throw DataError(data, "samples are \(scored.channels)×\(scored.height)×\(scored.width), the checkpoint was trained on \(channels)×\(height)×\(width)")
         }

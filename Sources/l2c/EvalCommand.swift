@@ -18,6 +18,12 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .customLong("label-column"), help: "0-based label column of CSV files (default: the last).")
     var labelColumn: Int?
 
+    @Option(help: "ACOL checkpoints: the coarse classes it must have been trained with.")
+    var parents: Int?
+
+    @Option(help: "ACOL checkpoints: the duplicates per coarse class it must have been trained with.")
+    var duplicates: Int?
+
     @Option(help: "Split to score: test or train.")
     var split: Split = .test
 
@@ -26,7 +32,8 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         MPIRuntime.run(threads: threads) { comm in
-            try CheckpointEvaluation.run(checkpoint: checkpoint, data: data, split: split, labelColumn: labelColumn, communicator: comm)
+            try CheckpointEvaluation.run(checkpoint: checkpoint, data: data, split: split, labelColumn: labelColumn,
+                                               parents: parents, duplicates: duplicates, communicator: comm)
         }
     }
 }
