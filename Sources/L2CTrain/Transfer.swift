@@ -102,6 +102,19 @@ public enum CrossTask {
         return (precision, recall, precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0)
     }
 
+    /// K-means on the similarity network's backbone features (running BatchNorm statistics), scored like the networks.
+    public static func kMeansOnFeatures(_ network: SimilarityNetwork, _ data: Dataset, clusters: Int, seed: UInt64) -> ClusteringScores {
+        var features: [Float] = []
+        var width = 0
+        for start in stride(from: 0, to: data.count, by: 256) {
+            let out = network.backbone.forward(data.batch(start..<min(start + 256, data.count)), .evaluation)
+            width = out.columns
+            features += out.array
+        }
+        let assignment = KMeans(clusters: clusters, restarts: 5, seed: seed).fit(Tensor(shape: [data.count, width], values: features))
+        return ClusteringMetrics.score(truth: data.labels, predicted: assignment)
+    }
+
     /// K-means on the raw pixels, scored like the networks.
     public static func kMeansScores(_ data: Dataset, clusters: Int, seed: UInt64) -> ClusteringScores {
         let points = Tensor(shape: [data.count, data.sampleSize], values: data.images)

@@ -118,6 +118,11 @@ public enum TransferExperiment {
         result["clusters_estimated"] = estimated
         result["kmeans_acc"] = JSONLine.round(kmeans.accuracy)
         result["kmeans_nmi"] = JSONLine.round(kmeans.nmi)
+        if let spn {
+            let onFeatures = CrossTask.kMeansOnFeatures(spn, targetTest, clusters: config.clusters, seed: config.clusterOptimization.seed)
+            result["kmeans_spn_features_acc"] = JSONLine.round(onFeatures.accuracy)
+            console.log(String(format: "k-means on SPN features: acc %.4f", onFeatures.accuracy))
+        }
         result["steps"] = steps
         result["images_per_sec"] = JSONLine.round(Double(steps * config.clusterOptimization.globalBatch) / max(seconds, 1e-9), digits: 4)
         log.write(result.merging(["phase": "result"]) { mine, _ in mine })
