@@ -31,8 +31,6 @@ public final class SPNHead {
     public let linear2Bias: Parameter     // [2]
     public let epsilon: Float = 1e-5
     public let momentum: Float = 0.1
-    /// Outer rows per block of pair work.
-    public var blockRows = 64
 
     public init(features: Int, rng: inout RandomGenerator) {
         self.features = features

@@ -24,13 +24,6 @@ public protocol Communicator: AnyObject {
 extension Communicator {
     public var isRoot: Bool { rank == 0 }
 
-    /// Σ over ranks of one scalar.
-    public func sum(_ value: Double) -> Double {
-        var v = value
-        allReduceSum(&v, count: 1)
-        return v
-    }
-
     public func max(_ value: Int64) -> Int64 {
         var v = value
         allReduceMax(&v, count: 1)

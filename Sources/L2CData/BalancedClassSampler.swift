@@ -4,13 +4,15 @@ import L2CTensor
 public protocol BatchSchedule: Sendable {
     var globalBatch: Int { get }
     var batchesPerEpoch: Int { get }
-    /// The samples of global batch `batch` of `epoch`, in the order ranks take their contiguous shards.
-    func globalBatchIndices(epoch: Int, batch: Int) -> [Int]
+    /// The global batches of one epoch, each in the order ranks take their contiguous shards.
+    /// Called once per epoch, so that shuffling costs O(samples) per epoch, not per step.
+    func epochBatches(_ epoch: Int) -> [[Int]]
 }
 
 extension DistributedSampler: BatchSchedule {
-    public func globalBatchIndices(epoch: Int, batch: Int) -> [Int] {
-        Array(globalBatchIndices(order(epoch: epoch), batch: batch))
+    public func epochBatches(_ epoch: Int) -> [[Int]] {
+        let order = order(epoch: epoch)
+        return (0..<batchesPerEpoch).map { Array(globalBatchIndices(order, batch: $0)) }
     }
 }
 
@@ -40,16 +42,18 @@ public struct BalancedClassSampler: BatchSchedule {
     public var globalBatch: Int { classesPerBatch * samplesPerClass }
     public var batchesPerEpoch: Int { samplesOfClass.count / classesPerBatch }
 
-    public func globalBatchIndices(epoch: Int, batch: Int) -> [Int] {
+    public func epochBatches(_ epoch: Int) -> [[Int]] {
         var classRng = RandomGenerator(seed: seed, stream: 0x4241_4C00 &+ UInt64(epoch))
         let classOrder = classRng.permutation(samplesOfClass.count)
-        var indices: [Int] = []
-        for slot in 0..<classesPerBatch {
-            let members = samplesOfClass[classOrder[batch * classesPerBatch + slot]]
-            var rng = RandomGenerator(seed: seed, stream: mixKey(UInt64(epoch), UInt64(batch * classesPerBatch + slot)))
-            let order = rng.permutation(members.count)
-            indices += (0..<samplesPerClass).map { members[order[$0 % members.count]] }
+        return (0..<batchesPerEpoch).map { batch in
+            var indices: [Int] = []
+            for slot in 0..<classesPerBatch {
+                let members = samplesOfClass[classOrder[batch * classesPerBatch + slot]]
+                var rng = RandomGenerator(seed: seed, stream: mixKey(UInt64(epoch), UInt64(batch * classesPerBatch + slot)))
+                let order = rng.permutation(members.count)
+                indices += (0..<samplesPerClass).map { members[order[$0 % members.count]] }
+            }
+            return indices
         }
-        return indices
     }
 }

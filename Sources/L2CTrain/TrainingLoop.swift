@@ -57,9 +57,11 @@ public final class TrainingLoop {
         var lastLoss = 0.0
         let start = Date()
         let local = localBatch
+        var batches: [[Int]] = []
         for step in 0..<steps {
             let epoch = step / schedule.batchesPerEpoch, batchIndex = step % schedule.batchesPerEpoch
-            let global = schedule.globalBatchIndices(epoch: epoch, batch: batchIndex)
+            if batchIndex == 0 { batches = schedule.epochBatches(epoch) }
+            let global = batches[batchIndex]
             for (_, p) in parameters { p.gradient.zero() }
             let batch = StepBatch(step: step, epoch: epoch, localIndices: global[(comm.rank * local)..<((comm.rank + 1) * local)],
                                   globalIndices: global[...],
