@@ -26,7 +26,11 @@ public func gemm(
 
 /// Threads used by OpenBLAS and oneDNN (OpenMP) in this process.
 public enum ComputeThreads {
+    /// The count last set; Swift loops (blocked BatchNorm) split their work into this many parts.
+    nonisolated(unsafe) public private(set) static var count = 1
+
     public static func set(_ count: Int) {
+        self.count = max(count, 1)
         openblas_set_num_threads(Int32(count))
         omp_set_num_threads(Int32(count))
     }

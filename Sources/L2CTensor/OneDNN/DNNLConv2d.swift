@@ -1,0 +1,156 @@
+import CDNNL
+
+/// 2-D convolution (no bias) by oneDNN on blocked activations: forward, backward-data, backward-weights.
+///
+/// The weight parameter stays in plain [out][in][k][k] layout, so that optimisers, gradient all-reduce and
+/// checkpoints see the same tensor as `Conv2d`; it is reordered once per pass into the blocked layout the
+/// chosen kernels want (a few MB per step), and the blocked weight gradient is reordered back and added.
+/// Input is plain NCHW (a network's first layer) or blocked; output is always blocked.
+public final class DNNLConv2d: Layer {
+    public let inChannels: Int
+    public let outChannels: Int
+    public let kernel: Int
+    public let stride: Int
+    public let padding: Int
+    public let inputLayout: ActivationLayout
+    /// A network's first convolution skips backward-data: nothing consumes dL/d(image).
+    public let computesInputGradient: Bool
+    public let weight: Parameter
+    private let pool: TensorPool
+    private var plan: ConvolutionPlan?
+    private var input: Tensor?
+    private var output: Tensor?
+    private var emptyGradient: Tensor?
+
+    public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
+                inputLayout: ActivationLayout = .blocked, computesInputGradient: Bool = true,
+                weight: Tensor, pool: TensorPool) {
+        precondition(weight.shape == [outChannels, inChannels, kernel, kernel], "conv weight \(weight.shape)")
+        precondition(outChannels % ActivationLayout.channelBlock == 0, "DNNLConv2d writes blocked output: \(outChannels) channels is not a multiple of 16")
+        self.inChannels = inChannels
+        self.outChannels = outChannels
+        self.kernel = kernel
+        self.stride = stride
+        self.padding = padding
+        self.inputLayout = inputLayout
+        self.computesInputGradient = computesInputGradient
+        self.weight = Parameter(weight, decays: true)
+        self.pool = pool
+    }
+
+    public var parameters: [(name: String, parameter: Parameter)] { [("weight", weight)] }
+
+    public func outputSize(_ inputSize: Int) -> Int { (inputSize + 2 * padding - kernel) / stride + 1 }
+
+    private func planFor(_ inputShape: [Int]) -> ConvolutionPlan {
+        if let plan, plan.inputShape == inputShape { return plan }
+        let p = ConvolutionPlan(inputShape: inputShape, outputShape: [inputShape[0], outChannels, outputSize(inputShape[2]), outputSize(inputShape[3])],
+                                weightShape: weight.value.shape, stride: stride, padding: padding,
+                                inputLayout: inputLayout, backwardData: computesInputGradient)
+        plan = p
+        return p
+    }
+
+    public func forward(_ x: Tensor, _ pass: Pass) -> Tensor {
+        precondition(x.shape.count == 4 && x.shape[1] == inChannels, "DNNLConv2d(\(inChannels)→\(outChannels)) got input \(x.shape)")
+        let plan = planFor(x.shape)
+        input = x
+        let y = Tensor.reuse(&output, shape: plan.outputShape)
+        plan.forward(x.data, weight.value.data, y.data)
+        return y
+    }
+
+    public func backward(_ dy: Tensor) -> Tensor {
+        guard let plan, let x = input else { preconditionFailure("DNNLConv2d.backward before forward") }
+        plan.backwardWeights(x.data, dy.data, weight.gradient.data)
+        let dx: Tensor
+        if computesInputGradient {
+            dx = pool.take(x.shape)
+            plan.backwardData(dy.data, weight.value.data, dx.data)
+        } else {
+            dx = Tensor.reuse(&emptyGradient, shape: x.shape)
+        }
+        pool.give(dy)
+        return dx
+    }
+}
+
+/// The oneDNN primitives of one convolution shape, with the weight reorders they need.
+final class ConvolutionPlan {
+    let inputShape: [Int]
+    let outputShape: [Int]
+    private let forwardPrimitive: DNNLPrimitive
+    private let backwardDataPrimitive: DNNLPrimitive?
+    private let backwardWeightsPrimitive: DNNLPrimitive
+    /// Plain → the forward kernel's weight layout (nil when they agree), and its buffer.
+    private let forwardWeights: (reorder: DNNLReorder, buffer: AlignedBuffer)?
+    private let backwardDataWeights: (reorder: DNNLReorder, buffer: AlignedBuffer)?
+    /// The backward-weights kernel's gradient layout → plain, added into the parameter's gradient.
+    private let gradientReorder: DNNLReorder
+    private let gradientBuffer: AlignedBuffer
+
+    init(inputShape: [Int], outputShape: [Int], weightShape: [Int], stride: Int, padding: Int,
+         inputLayout: ActivationLayout, backwardData: Bool) {
+        self.inputShape = inputShape
+        self.outputShape = outputShape
+        let src = DNNL.descriptor(inputShape, inputLayout.tag)
+        let dst = DNNL.descriptor(outputShape, dnnl_nChw16c)
+        let plainWeights = DNNL.descriptor(weightShape, dnnl_oihw)
+        let anyWeights = DNNL.descriptor(weightShape, dnnl_format_tag_any)
+        let strides: [Int64] = [Int64(stride), Int64(stride)]
+        let pads: [Int64] = [Int64(padding), Int64(padding)]
+        let what = "convolution \(inputShape) → \(outputShape)"
+
+        var s = src, d = dst, w = anyWeights
+        var forwardOp = dnnl_convolution_desc_t()
+        DNNL.check(dnnl_convolution_forward_desc_init(&forwardOp, dnnl_forward_training, dnnl_convolution_direct, &s, &w, nil, &d, strides, pads, pads), what)
+        let forwardPD = DNNL.primitiveDescriptor(&forwardOp, what)
+        let forwardWeightsMD = DNNL.query(forwardPD, dnnl_query_weights_md)
+        forwardPrimitive = DNNLPrimitive(forwardPD, arguments: [(DNNL_ARG_SRC, src), (DNNL_ARG_WEIGHTS, forwardWeightsMD), (DNNL_ARG_DST, dst)])
+        forwardWeights = ConvolutionPlan.weightCopy(from: plainWeights, to: forwardWeightsMD)
+
+        if backwardData {
+            var op = dnnl_convolution_desc_t()
+            DNNL.check(dnnl_convolution_backward_data_desc_init(&op, dnnl_convolution_direct, &s, &w, &d, strides, pads, pads), what + " backward-data")
+            let pd = DNNL.primitiveDescriptor(&op, hint: forwardPD, what + " backward-data")
+            let md = DNNL.query(pd, dnnl_query_weights_md)
+            backwardDataPrimitive = DNNLPrimitive(pd, arguments: [(DNNL_ARG_DIFF_DST, dst), (DNNL_ARG_WEIGHTS, md), (DNNL_ARG_DIFF_SRC, src)])
+            backwardDataWeights = ConvolutionPlan.weightCopy(from: plainWeights, to: md)
+        } else {
+            backwardDataPrimitive = nil
+            backwardDataWeights = nil
+        }
+
+        var op = dnnl_convolution_desc_t()
+        DNNL.check(dnnl_convolution_backward_weights_desc_init(&op, dnnl_convolution_direct, &s, &w, nil, &d, strides, pads, pads), what + " backward-weights")
+        let pd = DNNL.primitiveDescriptor(&op, hint: forwardPD, what + " backward-weights")
+        let gradientMD = DNNL.query(pd, dnnl_query_diff_weights_md)
+        backwardWeightsPrimitive = DNNLPrimitive(pd, arguments: [(DNNL_ARG_SRC, src), (DNNL_ARG_DIFF_DST, dst), (DNNL_ARG_DIFF_WEIGHTS, gradientMD)])
+        gradientReorder = DNNLReorder(from: gradientMD, to: plainWeights, accumulate: true)
+        gradientBuffer = AlignedBuffer(bytes: DNNL.bytes(gradientMD))
+    }
+
+    private static func weightCopy(from plain: dnnl_memory_desc_t, to md: dnnl_memory_desc_t) -> (DNNLReorder, AlignedBuffer)? {
+        DNNL.equal(plain, md) ? nil : (DNNLReorder(from: plain, to: md), AlignedBuffer(bytes: DNNL.bytes(md)))
+    }
+
+    private static func weights(_ plain: UnsafeMutablePointer<Float>, _ copy: (reorder: DNNLReorder, buffer: AlignedBuffer)?) -> UnsafeMutableRawPointer {
+        guard let copy else { return UnsafeMutableRawPointer(plain) }
+        copy.reorder(plain, copy.buffer.pointer)
+        return copy.buffer.pointer
+    }
+
+    func forward(_ x: UnsafeMutablePointer<Float>, _ weight: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+        forwardPrimitive.execute([UnsafeMutableRawPointer(x), ConvolutionPlan.weights(weight, forwardWeights), UnsafeMutableRawPointer(y)])
+    }
+
+    func backwardData(_ dy: UnsafeMutablePointer<Float>, _ weight: UnsafeMutablePointer<Float>, _ dx: UnsafeMutablePointer<Float>) {
+        backwardDataPrimitive!.execute([UnsafeMutableRawPointer(dy), ConvolutionPlan.weights(weight, backwardDataWeights), UnsafeMutableRawPointer(dx)])
+    }
+
+    /// gradient += dL/dW.
+    func backwardWeights(_ x: UnsafeMutablePointer<Float>, _ dy: UnsafeMutablePointer<Float>, _ gradient: UnsafeMutablePointer<Float>) {
+        backwardWeightsPrimitive.execute([UnsafeMutableRawPointer(x), UnsafeMutableRawPointer(dy), gradientBuffer.pointer])
+        gradientReorder(gradientBuffer.pointer, gradient)
+    }
+}
