@@ -3,17 +3,33 @@ import CDNNL
 
 /// How an N×C×H×W activation is laid out in memory.
 ///
-/// `blocked` is oneDNN's nChw16c: [N][C/16][H][W][16], the layout its AVX-512 kernels run fastest on. A
-/// ResNet keeps activations blocked from its first convolution to its global pooling, whose N×C×1×1
+/// `blocked` is oneDNN's nChw16c ([N][C/16][H][W][16]) on AVX-512 machines and nChw8c on AVX2 ones: the
+/// layout its JIT convolutions choose for this CPU (forcing the other one falls back to reference code).
+/// A ResNet keeps activations blocked from its first convolution to its global pooling, whose N×C×1×1
 /// output is the same bytes as a plain N×C matrix. Channel counts in the blocked part are multiples of 16.
 public enum ActivationLayout: Sendable {
     case plain
     case blocked
 
-    var tag: dnnl_format_tag_t { self == .plain ? dnnl_nchw : dnnl_nChw16c }
+    var tag: dnnl_format_tag_t { self == .plain ? dnnl_nchw : (ActivationLayout.channelBlock == 16 ? dnnl_nChw16c : dnnl_nChw8c) }
 
-    /// Channels per block: the stride between a pixel's neighbouring channel groups.
-    public static let channelBlock = 16
+    /// Channels per block (8 or 16): asked of oneDNN once, by letting a ResNet-like convolution choose.
+    public static let channelBlock: Int = {
+        var src = DNNL.descriptor([32, 64, 56, 56], dnnl_format_tag_any)
+        var dst = src
+        var weights = DNNL.descriptor([64, 64, 3, 3], dnnl_format_tag_any)
+        let ones: [Int64] = [1, 1]
+        var op = dnnl_convolution_desc_t()
+        DNNL.check(dnnl_convolution_forward_desc_init(&op, dnnl_forward_training, dnnl_convolution_direct, &src, &weights, nil, &dst, ones, ones, ones), "probe convolution")
+        let pd = DNNL.primitiveDescriptor(&op, "probe convolution")
+        defer { dnnl_primitive_desc_destroy(pd) }
+        let chosen = DNNL.query(pd, dnnl_query_src_md)
+        let blocking = chosen.format_desc.blocking
+        return blocking.inner_nblks == 1 && blocking.inner_blks.0 == 8 ? 8 : 16
+    }()
+
+    /// Channel counts that suit every block width.
+    public static let channelMultiple = 16
 }
 
 /// Converts between plain NCHW and blocked nChw16c (tests and the edges of a network).
@@ -22,7 +38,7 @@ public enum BlockedLayout {
     public static func toPlain(_ blocked: Tensor) -> Tensor { convert(blocked, from: .blocked, to: .plain) }
 
     static func convert(_ x: Tensor, from: ActivationLayout, to: ActivationLayout) -> Tensor {
-        precondition(x.shape.count == 4 && x.shape[1] % ActivationLayout.channelBlock == 0, "blocked layout needs N×C×H×W with C a multiple of 16, got \(x.shape)")
+        precondition(x.shape.count == 4 && x.shape[1] % ActivationLayout.channelMultiple == 0, "blocked layout needs N×C×H×W with C a multiple of 16, got \(x.shape)")
         let y = Tensor(shape: x.shape)
         DNNLReorder(from: DNNL.descriptor(x.shape, from.tag), to: DNNL.descriptor(x.shape, to.tag))(x.data, y.data)
         return y

@@ -26,7 +26,7 @@ public final class DNNLConv2d: Layer {
                 inputLayout: ActivationLayout = .blocked, computesInputGradient: Bool = true,
                 weight: Tensor, pool: TensorPool) {
         precondition(weight.shape == [outChannels, inChannels, kernel, kernel], "conv weight \(weight.shape)")
-        precondition(outChannels % ActivationLayout.channelBlock == 0, "DNNLConv2d writes blocked output: \(outChannels) channels is not a multiple of 16")
+        precondition(outChannels % ActivationLayout.channelMultiple == 0, "DNNLConv2d writes blocked output: \(outChannels) channels is not a multiple of 16")
         self.inChannels = inChannels
         self.outChannels = outChannels
         self.kernel = kernel
@@ -94,7 +94,7 @@ final class ConvolutionPlan {
         self.inputShape = inputShape
         self.outputShape = outputShape
         let src = DNNL.descriptor(inputShape, inputLayout.tag)
-        let dst = DNNL.descriptor(outputShape, dnnl_nChw16c)
+        let dst = DNNL.descriptor(outputShape, ActivationLayout.blocked.tag)
         let plainWeights = DNNL.descriptor(weightShape, dnnl_oihw)
         let anyWeights = DNNL.descriptor(weightShape, dnnl_format_tag_any)
         let strides: [Int64] = [Int64(stride), Int64(stride)]

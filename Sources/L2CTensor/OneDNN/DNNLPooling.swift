@@ -30,7 +30,7 @@ public final class DNNLPool2d: Layer {
     private var isGlobal: Bool { kernel == nil }
 
     public func forward(_ x: Tensor, _ pass: Pass) -> Tensor {
-        precondition(x.shape.count == 4 && x.shape[1] % ActivationLayout.channelBlock == 0, "DNNLPool2d needs blocked N×C×H×W input, got \(x.shape)")
+        precondition(x.shape.count == 4 && x.shape[1] % ActivationLayout.channelMultiple == 0, "DNNLPool2d needs blocked N×C×H×W input, got \(x.shape)")
         if plan?.inputShape != x.shape {
             let kh = kernel ?? x.shape[2], kw = kernel ?? x.shape[3]
             let s = isGlobal ? 1 : stride
@@ -63,8 +63,8 @@ final class PoolingPlan {
     init(kind: DNNLPool2d.Kind, inputShape: [Int], outputShape: [Int], kernel: [Int], stride: Int, padding: Int) {
         self.inputShape = inputShape
         self.outputShape = outputShape
-        var src = DNNL.descriptor(inputShape, dnnl_nChw16c)
-        var dst = DNNL.descriptor(outputShape, dnnl_nChw16c)
+        var src = DNNL.descriptor(inputShape, ActivationLayout.blocked.tag)
+        var dst = DNNL.descriptor(outputShape, ActivationLayout.blocked.tag)
         let algorithm = kind == .max ? dnnl_pooling_max : dnnl_pooling_avg_exclude_padding
         let strides: [Int64] = [Int64(stride), Int64(stride)]
         let window = kernel.map(Int64.init)

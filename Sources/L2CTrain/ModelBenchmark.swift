@@ -1,0 +1,157 @@
+import Foundation
+import L2CCluster
+import L2CComm
+import L2CTensor
+
+/// Throughput of a ResNet training step: forward, cross-entropy, backward, gradient all-reduce (several
+/// ranks), SGD with momentum — what one step of `l2c train` on images costs.
+public enum ModelBenchmark {
+    public struct Options {
+        public var model: ResNet
+        public var imageSize: Int
+        /// The global batch, split evenly across ranks.
+        public var batchSize: Int
+        public var steps: Int
+        public var warmupSteps: Int
+        public var classes: Int
+        public var profile: Bool
+        public var seed: UInt64
+
+        public init(model: ResNet, imageSize: Int, batchSize: Int, steps: Int, warmupSteps: Int = 2, classes: Int = 1000,
+                    profile: Bool = false, seed: UInt64 = 1) {
+            self.model = model
+            self.imageSize = imageSize
+            self.batchSize = batchSize
+            self.steps = steps
+            self.warmupSteps = warmupSteps
+            self.classes = classes
+            self.profile = profile
+            self.seed = seed
+        }
+    }
+
+    /// Runs the benchmark on batches from `source` (nil: one fixed synthetic batch).
+    public static func run(_ options: Options, source: (any BatchSource)? = nil, communicator comm: any Communicator,
+                           log: (String) -> Void) throws -> [String: Any] {
+        guard options.batchSize % comm.size == 0 else {
+            throw ConfigError("--batch-size", "global batch \(options.batchSize) is not divisible by the \(comm.size) ranks")
+        }
+        guard options.steps > 0 else { throw ConfigError("--steps", "needs at least one timed step, got \(options.steps)") }
+        guard options.imageSize >= 8 else { throw ConfigError("--image-size", "needs at least 8 pixels, got \(options.imageSize)") }
+        let local = options.batchSize / comm.size
+        let stem = ResNet.Stem.forImageSize(options.imageSize)
+        var rng = RandomGenerator(seed: options.seed)
+        let trunk = options.model.trunk(stem: stem, rng: &rng, communicator: comm)
+        let head = Linear(options.model.features, options.classes, rng: &rng)
+        let layers = flatten(trunk) + [("fc", head)]
+        let parameters = trunk.parameters + head.parameters.map { (name: "fc.\($0.name)", parameter: $0.parameter) }
+        let optimizer = SGD(learningRate: 0.01, momentum: 0.9, weightDecay: 1e-4)
+        let synthetic = SyntheticBatch(batch: local, channels: 3, size: options.imageSize, classes: options.classes, seed: options.seed &+ UInt64(comm.rank))
+        let source = source ?? synthetic
+
+        var forwardTime = [Double](repeating: 0, count: layers.count)
+        var backwardTime = [Double](repeating: 0, count: layers.count)
+        var stepTimes: [Double] = []
+        var waitTimes: [Double] = []
+        var packed: Tensor?
+        for step in 0..<(options.warmupSteps + options.steps) {
+            let timed = step >= options.warmupSteps
+            comm.barrier()
+            let waitStart = now()
+            let (images, labels) = try source.next()
+            let start = now()
+            var x = images
+            for (i, entry) in layers.enumerated() {
+                let t = now()
+                x = entry.layer.forward(x, Pass(training: true, step: step))
+                if timed { forwardTime[i] += now() - t }
+            }
+            let (_, gradLogits) = CrossEntropy.evaluate(logits: x, labels: labels, communicator: comm)
+            var g = gradLogits
+            for (i, entry) in layers.enumerated().reversed() {
+                let t = now()
+                g = entry.layer.backward(g)
+                if timed { backwardTime[i] += now() - t }
+            }
+            ParameterSync.allReduceGradients(parameters, comm, packed: &packed)
+            optimizer.step(parameters)
+            for (_, p) in parameters { p.gradient.zero() }
+            comm.barrier()
+            if timed {
+                stepTimes.append(now() - start)
+                waitTimes.append(start - waitStart)
+            }
+        }
+
+        let sorted = stepTimes.sorted()
+        let median = sorted[sorted.count / 2]
+        let meanStep = stepTimes.reduce(0, +) / Double(stepTimes.count)
+        let meanWait = waitTimes.reduce(0, +) / Double(waitTimes.count)
+        // Throughput over the whole loop, input waits included: what a training run would see.
+        let imagesPerSecond = Double(options.batchSize) / (meanStep + meanWait)
+        // FLOPs per image: forward multiply-adds × 2, training step ≈ 3 × forward (the usual convention).
+        let forwardFlops = 2 * (options.model.forwardMultiplyAdds(imageSize: options.imageSize, stem: stem)
+                                + Double(options.model.features * options.classes))
+        let gflops = imagesPerSecond * 3 * forwardFlops / 1e9
+        let threads = ComputeThreads.count
+        let peak = MachinePeak.measure(threads: threads) * Double(comm.size)
+        let peakMemory = comm.max(Int64(LossBenchmark.peakResidentMegabytes()))
+        if options.profile && comm.rank == 0 {
+            log(profileTable(layers.map(\.name), forwardTime, backwardTime, steps: options.steps))
+        }
+        return ["model": options.model.rawValue, "stem": stem.rawValue, "image_size": options.imageSize,
+                "batch_size": options.batchSize, "ranks": comm.size, "threads": threads, "steps": options.steps,
+                "input": source is SyntheticBatch ? "synthetic" : "images",
+                "step_seconds_median": JSONLine.round(median, digits: 4),
+                "input_wait_seconds_mean": JSONLine.round(meanWait, digits: 4),
+                "forward_gflop_per_image": JSONLine.round(forwardFlops / 1e9, digits: 4),
+                "images_per_sec": JSONLine.round(imagesPerSecond, digits: 4),
+                "gflops": JSONLine.round(gflops, digits: 4),
+                "peak_gflops": JSONLine.round(peak, digits: 4),
+                "peak_fraction": JSONLine.round(gflops / peak, digits: 3),
+                "peak_rss_mb": Int(peakMemory)]
+    }
+
+    /// Top-level layers, with each residual stage opened into its blocks ("layer1.0", …).
+    static func flatten(_ trunk: Sequential) -> [(name: String, layer: any Layer)] {
+        trunk.layers.flatMap { entry -> [(name: String, layer: any Layer)] in
+            guard let stage = entry.layer as? Sequential else { return [entry] }
+            return stage.layers.map { (name: "\(entry.name).\($0.name)", layer: $0.layer) }
+        }
+    }
+
+    static func profileTable(_ names: [String], _ forward: [Double], _ backward: [Double], steps: Int) -> String {
+        let total = forward.reduce(0, +) + backward.reduce(0, +)
+        var lines = ["layer           forward ms  backward ms   share"]
+        for (i, name) in names.enumerated() {
+            let f = forward[i] / Double(steps) * 1000, b = backward[i] / Double(steps) * 1000
+            lines.append(name.padding(toLength: 14, withPad: " ", startingAt: 0)
+                         + String(format: "%12.1f %12.1f %6.1f%%", f, b, (forward[i] + backward[i]) / total * 100))
+        }
+        lines.append("total".padding(toLength: 14, withPad: " ", startingAt: 0)
+                     + String(format: "%12.1f %12.1f", forward.reduce(0, +) / Double(steps) * 1000, backward.reduce(0, +) / Double(steps) * 1000))
+        return lines.joined(separator: "\n")
+    }
+
+    static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+}
+
+/// Where a training step's images and labels come from.
+public protocol BatchSource: AnyObject {
+    func next() throws -> (images: Tensor, labels: [Int])
+}
+
+/// One fixed random batch: the input pipeline taken out of the measurement.
+final class SyntheticBatch: BatchSource {
+    let images: Tensor
+    let labels: [Int]
+
+    init(batch: Int, channels: Int, size: Int, classes: Int, seed: UInt64) {
+        var rng = RandomGenerator(seed: seed)
+        images = Tensor(shape: [batch, channels, size, size])
+        for i in 0..<images.count { images[i] = rng.normal() }
+        labels = (0..<batch).map { _ in Int(rng.next() % UInt64(classes)) }
+    }
+
+    func next() throws -> (images: Tensor, labels: [Int]) { (images, labels) }
+}
