@@ -54,6 +54,7 @@ public enum ModelBenchmark {
         var stepTimes: [Double] = []
         var waitTimes: [Double] = []
         var packed: Tensor?
+        var allReduceTime = 0.0, optimizerTime = 0.0
         for step in 0..<(options.warmupSteps + options.steps) {
             let timed = step >= options.warmupSteps
             comm.barrier()
@@ -73,9 +74,15 @@ public enum ModelBenchmark {
                 g = entry.layer.backward(g)
                 if timed { backwardTime[i] += now() - t }
             }
+            let t0 = now()
             ParameterSync.allReduceGradients(parameters, comm, packed: &packed)
+            let t1 = now()
             optimizer.step(parameters)
             for (_, p) in parameters { p.gradient.zero() }
+            if timed {
+                allReduceTime += t1 - t0
+                optimizerTime += now() - t1
+            }
             comm.barrier()
             if timed {
                 stepTimes.append(now() - start)
@@ -97,7 +104,8 @@ public enum ModelBenchmark {
         let peak = MachinePeak.measure(threads: threads) * Double(comm.size)
         let peakMemory = comm.max(Int64(LossBenchmark.peakResidentMegabytes()))
         if options.profile && comm.rank == 0 {
-            log(profileTable(layers.map(\.name), forwardTime, backwardTime, steps: options.steps))
+            log(profileTable(layers.map(\.name) + ["allreduce", "optimizer"], forwardTime + [0, 0],
+                             backwardTime + [allReduceTime, optimizerTime], steps: options.steps))
         }
         return ["model": options.model.rawValue, "stem": stem.rawValue, "image_size": options.imageSize,
                 "batch_size": options.batchSize, "ranks": comm.size, "threads": threads, "steps": options.steps,
