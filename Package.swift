@@ -24,6 +24,7 @@ let package = Package(
         .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng"),
+        .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG"),
         // Collectives: the protocol and the single-process implementation; the MPI implementation beside it.
         .target(name: "L2CComm", swiftSettings: fastMath),
         .target(name: "L2CMPI", dependencies: ["CMPI", "L2CComm"], swiftSettings: fastMath),
@@ -32,7 +33,7 @@ let package = Package(
         // The clustering science: pairwise losses, metrics.
         .target(name: "L2CCluster", dependencies: ["L2CTensor", "L2CComm"], swiftSettings: fastMath),
         // Datasets, formats, sharded sampling.
-        .target(name: "L2CData", dependencies: ["CZlib", "CPNG", "L2CTensor"], swiftSettings: fastMath),
+        .target(name: "L2CData", dependencies: ["CZlib", "CPNG", "CTurboJPEG", "L2CTensor"], swiftSettings: fastMath),
         // Training drivers, checkpoints, logs.
         .target(name: "L2CTrain", dependencies: ["L2CCluster", "L2CData", "L2CTensor", "L2CComm"], swiftSettings: fastMath),
         .executableTarget(

@@ -1,6 +1,7 @@
 import Foundation
 import L2CCluster
 import L2CComm
+import L2CData
 import L2CTensor
 
 /// Throughput of a ResNet training step: forward, cross-entropy, backward, gradient all-reduce (several
@@ -120,6 +121,19 @@ public enum ModelBenchmark {
                 "peak_rss_mb": Int(peakMemory)]
     }
 
+    /// Throughput of the input pipeline alone: batches pulled as fast as the workers deliver them.
+    public static func runInput(_ options: Options, source: any BatchSource, communicator comm: any Communicator) throws -> [String: Any] {
+        for _ in 0..<options.warmupSteps { _ = try source.next() }
+        comm.barrier()
+        let start = now()
+        for _ in 0..<options.steps { _ = try source.next() }
+        comm.barrier()
+        let seconds = now() - start
+        return ["input": "images", "image_size": options.imageSize, "batch_size": options.batchSize, "ranks": comm.size,
+                "steps": options.steps, "images_per_sec": JSONLine.round(Double(options.batchSize * options.steps) / seconds, digits: 4),
+                "peak_rss_mb": Int(comm.max(Int64(LossBenchmark.peakResidentMegabytes())))]
+    }
+
     /// Top-level layers, with each residual stage opened into its blocks ("layer1.0", …).
     static func flatten(_ trunk: Sequential) -> [(name: String, layer: any Layer)] {
         trunk.layers.flatMap { entry -> [(name: String, layer: any Layer)] in
@@ -142,11 +156,6 @@ public enum ModelBenchmark {
     }
 
     static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
-}
-
-/// Where a training step's images and labels come from.
-public protocol BatchSource: AnyObject {
-    func next() throws -> (images: Tensor, labels: [Int])
 }
 
 /// One fixed random batch: the input pipeline taken out of the measurement.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import L2CData
 import L2CTensor
 import L2CTrain
 
@@ -31,6 +32,18 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Compute threads per rank (oneDNN, OpenBLAS, BatchNorm).")
     var threads: Int?
 
+    @Option(help: "Train on this image folder (<class>/*.jpg|png) through the JPEG pipeline instead of synthetic input.")
+    var data: String?
+
+    @Option(help: "Decode worker threads per rank with --data (they share the cores with the compute threads).")
+    var workers: Int = 2
+
+    @Option(help: "With --data, a file that is not a decodable image: fail or skip (counted, replaced by the next good one).")
+    var badImages: BadImagePolicy = .fail
+
+    @Flag(help: "With --data, time only the input pipeline (decode, crop, resize, normalise), no training.")
+    var inputOnly = false
+
     @Flag(help: "Print a per-layer forward/backward time table.")
     var profile = false
 
@@ -41,9 +54,26 @@ struct BenchCommand: ParsableCommand {
         MPIRuntime.run(threads: threads) { comm in
             let options = ModelBenchmark.Options(model: model, imageSize: imageSize, batchSize: batchSize, steps: steps,
                                                  warmupSteps: warmup, profile: profile, seed: seed)
-            return try ModelBenchmark.run(options, communicator: comm) { print($0) }
+            guard let data else {
+                guard !inputOnly else { throw ValidationError("--input-only needs --data") }
+                return try ModelBenchmark.run(options, communicator: comm) { print($0) }
+            }
+            let folder = try ImageFolder(data)
+            let sampler = try DistributedSampler(sampleCount: folder.count, globalBatch: batchSize, rank: comm.rank, ranks: comm.size, seed: seed)
+            let loader = ImageBatchLoader(folder: folder, sampler: sampler, augmentation: ImageAugmentation(size: imageSize, mode: .train),
+                                          workers: workers, badImages: badImages, seed: seed) { [rank = comm.rank] message in
+                FileHandle.standardError.write(Data("l2c: rank \(rank): \(message)\n".utf8))
+            }
+            var result = inputOnly ? try ModelBenchmark.runInput(options, source: loader, communicator: comm)
+                                   : try ModelBenchmark.run(options, source: loader, communicator: comm) { print($0) }
+            result["data"] = folder.root
+            result["images_in_folder"] = folder.count
+            result["decode_workers"] = workers
+            result["skipped_images"] = loader.skippedImages
+            return result
         }
     }
 }
 
 extension ResNet: ExpressibleByArgument {}
+extension BadImagePolicy: ExpressibleByArgument {}
