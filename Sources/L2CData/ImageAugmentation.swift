@@ -25,6 +25,10 @@ public struct ImageAugmentation: Sendable {
     public struct Crop: Equatable {
         public var x: Double, y: Double, width: Double, height: Double
         public var flip: Bool
+
+        public init(x: Double, y: Double, width: Double, height: Double, flip: Bool) {
+            (self.x, self.y, self.width, self.height, self.flip) = (x, y, width, height, flip)
+        }
     }
 
     public func crop(width: Int, height: Int, seed: UInt64, epoch: Int, sample: Int) -> Crop {

@@ -7,6 +7,13 @@ public struct RGBImage {
     public var pixels: [UInt8]
     public let width: Int
     public let height: Int
+
+    public init(pixels: [UInt8], width: Int, height: Int) {
+        precondition(pixels.count == width * height * 3, "\(pixels.count) bytes for a \(width)×\(height) RGB image")
+        self.pixels = pixels
+        self.width = width
+        self.height = height
+    }
 }
 
 /// Decodes JPEG (libjpeg-turbo's TurboJPEG API) and PNG (libpng) files to RGB, told apart by their first bytes.
