@@ -8,11 +8,19 @@ import L2CComm
 public enum Architecture: String, CaseIterable, Sendable {
     case mlp
     case lenet
+    case resnet18
+    case resnet34
+    case resnet50
 
     /// The feature extractor for inputs of `channels`×`height`×`width`, and its feature width.
     public func backbone(channels: Int, height: Int, width: Int, rng: inout RandomGenerator,
                          communicator: (any Communicator)?) -> (network: Sequential, features: Int) {
         switch self {
+        case .resnet18, .resnet34, .resnet50:
+            // oneDNN ResNet on blocked activations; the small-image stem below 64 pixels a side.
+            let resnet = ResNet(rawValue: rawValue)!
+            let trunk = resnet.trunk(inputChannels: channels, stem: .forImageSize(min(height, width)), rng: &rng, communicator: communicator)
+            return (trunk, resnet.features)
         case .mlp:
             // The L2C MLP: in → 1000 → 1000, BatchNorm and ReLU after each.
             let inputs = channels * height * width
@@ -48,7 +56,13 @@ public enum Architecture: String, CaseIterable, Sendable {
     }
 
     /// Name of the output Linear layer in checkpoints.
-    var outputLayerName: String { self == .mlp ? "fc3" : "fc2" }
+    var outputLayerName: String {
+        switch self {
+        case .mlp: return "fc3"
+        case .lenet: return "fc2"
+        case .resnet18, .resnet34, .resnet50: return "fc"
+        }
+    }
 
     /// Backbone plus a Linear layer to `outputs`, initialised from `seed`.
     /// BatchNorm layers synchronise their statistics through `communicator`.

@@ -61,7 +61,7 @@ public enum ACOLExperiment {
         (acol.c1, acol.c2, acol.c3, acol.c4) = (config.c1, config.c2, config.c3, config.c4)
         let data = train.dataset
         let model = config.model.build(channels: data.channels, height: data.height, width: data.width, outputs: acol.nodes,
-                                       seed: config.optimization.seed, communicator: comm)
+                                       seed: config.optimization.seed, communicator: config.optimization.batchNormCommunicator(comm))
         try comm.requireAgreement("the parameter shapes", stableHash(ParameterSync.shapeSignature(model.stateTensors)))
         ParameterSync.broadcastFromRoot(model.stateTensors, comm)
         let output = model.layers.last!.layer as! Linear

@@ -9,7 +9,7 @@ public final class SimilarityNetwork {
     public let head: SPNHead
     public let inputShape: [Int]
 
-    public init(architecture: Architecture, channels: Int, height: Int, width: Int, seed: UInt64, communicator: any Communicator) {
+    public init(architecture: Architecture, channels: Int, height: Int, width: Int, seed: UInt64, communicator: (any Communicator)?) {
         self.architecture = architecture
         inputShape = [channels, height, width]
         var rng = RandomGenerator(seed: seed, stream: 0x5350_4E)

@@ -53,7 +53,8 @@ public final class Trainer {
         try comm.requireAgreement("the training set size", Int64(train.count))
         if let test, test.source == train.source { console.log("note: \(config.data) has no separate test split: scoring on the training samples") }
         let model = config.model.build(channels: train.channels, height: train.height, width: train.width,
-                                       outputs: config.clusters, seed: config.optimization.seed, communicator: comm)
+                                       outputs: config.clusters, seed: config.optimization.seed,
+                                       communicator: config.optimization.batchNormCommunicator(comm))
         try comm.requireAgreement("the parameter shapes", stableHash(ParameterSync.shapeSignature(model.stateTensors)))
         ParameterSync.broadcastFromRoot(model.stateTensors, comm)
         let log = try openMetricsLog(out: config.out, communicator: comm)

@@ -1,3 +1,4 @@
+import L2CComm
 import L2CCluster
 import L2CTensor
 
@@ -41,12 +42,17 @@ public struct Optimization: Sendable {
     public var learningRateGamma: Float = 0.1
     public var seed: UInt64 = 1
     public var logEvery = 20
+    /// BatchNorm statistics over the global batch (all-reduced), or over each rank's shard.
+    public var synchronizedBatchNorm = true
 
     public init() {}
 
+    /// What the backbone's BatchNorm layers all-reduce their statistics over (nil: each rank its own).
+    public func batchNormCommunicator(_ comm: any Communicator) -> (any Communicator)? { synchronizedBatchNorm ? comm : nil }
+
     public var fingerprint: String {
         ["\(globalBatch)", "\(steps ?? -1)", "\(epochs ?? -1)", optimizer.rawValue, "\(learningRate)", "\(momentum)", "\(nesterov)",
-         "\(weightDecay)", "\(learningRateStep)", "\(learningRateGamma)", "\(seed)"].joined(separator: "|")
+         "\(weightDecay)", "\(learningRateStep)", "\(learningRateGamma)", "\(seed)", "\(synchronizedBatchNorm)"].joined(separator: "|")
     }
 
     public func makeOptimizer() -> any Optimizer {

@@ -41,6 +41,9 @@ struct OptimizationOptions: ParsableArguments {
     @Option(name: .customLong("log-every"), help: "Log every this many steps.")
     var logEvery = 20
 
+    @Flag(name: .customLong("local-batchnorm"), help: "BatchNorm statistics per rank instead of over the global batch (then R ranks × B no longer equals 1 rank × R·B).")
+    var localBatchNorm = false
+
     var settings: Optimization {
         var o = Optimization()
         o.globalBatch = batchSize
@@ -55,6 +58,7 @@ struct OptimizationOptions: ParsableArguments {
         o.learningRateGamma = learningRateGamma
         o.seed = seed
         o.logEvery = max(1, logEvery)
+        o.synchronizedBatchNorm = !localBatchNorm
         return o
     }
 }

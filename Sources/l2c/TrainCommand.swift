@@ -27,7 +27,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("label-column"), help: "0-based label column of CSV files (default: the last).")
     var labelColumn: Int?
 
-    @Option(help: "Network: lenet (28×28-like images, with BatchNorm) or mlp (any input).")
+    @Option(help: "Network: lenet (28×28-like images, with BatchNorm), mlp (any input), or resnet18/34/50 (oneDNN; small-image stem under 64 pixels).")
     var model: Architecture = .lenet
 
     @Option(help: "Loss: ce (class labels), kcl or mcl (pairwise constraints derived from the labels).")
