@@ -62,6 +62,7 @@ public enum ACOLExperiment {
         let data = train.dataset
         let model = config.model.build(channels: data.channels, height: data.height, width: data.width, outputs: acol.nodes,
                                        seed: config.optimization.seed, communicator: config.optimization.batchNormCommunicator(comm))
+        config.optimization.initialise(model)
         try comm.requireAgreement("the parameter shapes", stableHash(ParameterSync.shapeSignature(model.stateTensors)))
         ParameterSync.broadcastFromRoot(model.stateTensors, comm)
         let output = model.layers.last!.layer as! Linear

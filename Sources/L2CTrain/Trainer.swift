@@ -55,6 +55,7 @@ public final class Trainer {
         let model = config.model.build(channels: train.channels, height: train.height, width: train.width,
                                        outputs: config.clusters, seed: config.optimization.seed,
                                        communicator: config.optimization.batchNormCommunicator(comm))
+        config.optimization.initialise(model)
         try comm.requireAgreement("the parameter shapes", stableHash(ParameterSync.shapeSignature(model.stateTensors)))
         ParameterSync.broadcastFromRoot(model.stateTensors, comm)
         let log = try openMetricsLog(out: config.out, communicator: comm)

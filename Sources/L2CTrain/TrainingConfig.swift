@@ -44,15 +44,22 @@ public struct Optimization: Sendable {
     public var logEvery = 20
     /// BatchNorm statistics over the global batch (all-reduced), or over each rank's shard.
     public var synchronizedBatchNorm = true
+    /// ResNets: start each residual block's last BatchNorm γ at 0.
+    public var zeroResidualGamma = false
 
     public init() {}
 
     /// What the backbone's BatchNorm layers all-reduce their statistics over (nil: each rank its own).
     public func batchNormCommunicator(_ comm: any Communicator) -> (any Communicator)? { synchronizedBatchNorm ? comm : nil }
 
+    /// Initialisation options that apply after a model is built.
+    public func initialise(_ model: any Layer) {
+        if zeroResidualGamma { ResNet.zeroResidualGammas(in: model) }
+    }
+
     public var fingerprint: String {
         ["\(globalBatch)", "\(steps ?? -1)", "\(epochs ?? -1)", optimizer.rawValue, "\(learningRate)", "\(momentum)", "\(nesterov)",
-         "\(weightDecay)", "\(learningRateStep)", "\(learningRateGamma)", "\(seed)", "\(synchronizedBatchNorm)"].joined(separator: "|")
+         "\(weightDecay)", "\(learningRateStep)", "\(learningRateGamma)", "\(seed)", "\(synchronizedBatchNorm)", "\(zeroResidualGamma)"].joined(separator: "|")
     }
 
     public func makeOptimizer() -> any Optimizer {

@@ -22,6 +22,7 @@ public enum CrossTask {
                                               log: MetricsLog, communicator comm: any Communicator) throws -> SimilarityNetwork {
         let network = SimilarityNetwork(architecture: architecture, channels: data.channels, height: data.height, width: data.width,
                                         seed: optimization.seed, communicator: optimization.batchNormCommunicator(comm))
+        optimization.initialise(network.backbone)
         try comm.requireAgreement("the SPN parameter shapes", stableHash(ParameterSync.shapeSignature(network.stateTensors)))
         ParameterSync.broadcastFromRoot(network.stateTensors, comm)
         let schedule = try balance.map { b in
@@ -45,6 +46,7 @@ public enum CrossTask {
                                               communicator comm: any Communicator) throws -> (model: Sequential, steps: Int, seconds: Double) {
         let model = architecture.build(channels: data.channels, height: data.height, width: data.width, outputs: clusters,
                                        seed: optimization.seed &+ 1, communicator: optimization.batchNormCommunicator(comm))
+        optimization.initialise(model)
         ParameterSync.broadcastFromRoot(model.stateTensors, comm)
         let loop = try TrainingLoop(label: "cluster", sampleCount: data.count, optimization: optimization,
                                     parameters: model.parameters, log: log, communicator: comm)

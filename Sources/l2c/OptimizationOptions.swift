@@ -44,6 +44,9 @@ struct OptimizationOptions: ParsableArguments {
     @Flag(name: .customLong("local-batchnorm"), help: "BatchNorm statistics per rank instead of over the global batch (then R ranks × B no longer equals 1 rank × R·B).")
     var localBatchNorm = false
 
+    @Flag(name: .customLong("zero-residual-gamma"), help: "ResNets: start each residual block's last BatchNorm γ at 0 (each block starts as the identity).")
+    var zeroResidualGamma = false
+
     var settings: Optimization {
         var o = Optimization()
         o.globalBatch = batchSize
@@ -59,6 +62,7 @@ struct OptimizationOptions: ParsableArguments {
         o.seed = seed
         o.logEvery = max(1, logEvery)
         o.synchronizedBatchNorm = !localBatchNorm
+        o.zeroResidualGamma = zeroResidualGamma
         return o
     }
 }

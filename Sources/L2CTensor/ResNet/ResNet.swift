@@ -65,6 +65,18 @@ public enum ResNet: String, Sendable, CaseIterable {
         return Sequential(layers)
     }
 
+    /// Sets the last BatchNorm γ of every residual block in `network` to 0, so each block starts as the
+    /// identity (Goyal et al.); returns how many were set.
+    @discardableResult
+    public static func zeroResidualGammas(in network: any Layer) -> Int {
+        if let block = network as? ResidualBlock {
+            block.lastNorm.gamma.value.zero()
+            return 1
+        }
+        guard let sequential = network as? Sequential else { return 0 }
+        return sequential.layers.reduce(0) { $0 + zeroResidualGammas(in: $1.layer) }
+    }
+
     /// Multiply-adds of one forward pass per image (convolutions only) at `size`×`size`.
     public func forwardMultiplyAdds(imageSize size: Int, stem: Stem) -> Double {
         var total = 0.0
