@@ -51,9 +51,7 @@ final class AlignedBuffer {
     let bytes: Int
 
     init(bytes: Int) {
-        var raw: UnsafeMutableRawPointer?
-        guard posix_memalign(&raw, 64, Swift.max(bytes, 64)) == 0, let raw else { fatalError("out of memory allocating \(bytes) bytes") }
-        pointer = raw
+        pointer = Tensor.allocate(bytes: Swift.max(bytes, 64), what: "a oneDNN buffer")
         self.bytes = bytes
     }
 
