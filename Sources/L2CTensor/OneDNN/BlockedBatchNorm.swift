@@ -85,7 +85,9 @@ public final class BlockedBatchNorm: NormActivation {
             scale[c] = gamma.value[c] * inverseStd[c]
             shift[c] = beta.value[c] - mean[c] * scale[c]
         }
-        let y = Tensor.reuse(&output, shape: x.shape)
+        // Without ReLU, backward does not need y: it comes from the pool, for a caller to give back once used.
+        let y = relu ? Tensor.reuse(&output, shape: x.shape) : pool.take(x.shape)
+        output = y
         scale.withUnsafeBufferPointer { scale in
             shift.withUnsafeBufferPointer { shift in
                 if geometry.wide { SIMD16<Float>.normalize(x.data, residual?.data, y.data, scale.baseAddress!, shift.baseAddress!, relu: relu, geometry) } else { SIMD8<Float>.normalize(x.data, residual?.data, y.data, scale.baseAddress!, shift.baseAddress!, relu: relu, geometry) }

@@ -17,6 +17,7 @@ public final class DNNLConv2d: Layer {
     public let computesInputGradient: Bool
     public let weight: Parameter
     private let pool: TensorPool
+    private let scratch: ConvolutionScratch
     private var plan: ConvolutionPlan?
     private var input: Tensor?
     private var output: Tensor?
@@ -24,7 +25,7 @@ public final class DNNLConv2d: Layer {
 
     public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
                 inputLayout: ActivationLayout = .blocked, computesInputGradient: Bool = true,
-                weight: Tensor, pool: TensorPool) {
+                weight: Tensor, pool: TensorPool, scratch: ConvolutionScratch = ConvolutionScratch()) {
         precondition(weight.shape == [outChannels, inChannels, kernel, kernel], "conv weight \(weight.shape)")
         precondition(outChannels % ActivationLayout.channelMultiple == 0, "DNNLConv2d writes blocked output: \(outChannels) channels is not a multiple of 16")
         self.inChannels = inChannels
@@ -36,6 +37,7 @@ public final class DNNLConv2d: Layer {
         self.computesInputGradient = computesInputGradient
         self.weight = Parameter(weight, decays: true)
         self.pool = pool
+        self.scratch = scratch
     }
 
     public var parameters: [(name: String, parameter: Parameter)] { [("weight", weight)] }
@@ -46,7 +48,7 @@ public final class DNNLConv2d: Layer {
         if let plan, plan.inputShape == inputShape { return plan }
         let p = ConvolutionPlan(inputShape: inputShape, outputShape: [inputShape[0], outChannels, outputSize(inputShape[2]), outputSize(inputShape[3])],
                                 weightShape: weight.value.shape, stride: stride, padding: padding,
-                                inputLayout: inputLayout, backwardData: computesInputGradient)
+                                inputLayout: inputLayout, backwardData: computesInputGradient, scratch: scratch)
         plan = p
         return p
     }
@@ -82,16 +84,18 @@ final class ConvolutionPlan {
     private let forwardPrimitive: DNNLPrimitive
     private let backwardDataPrimitive: DNNLPrimitive?
     private let backwardWeightsPrimitive: DNNLPrimitive
-    /// Plain → the forward kernel's weight layout (nil when they agree), and its buffer.
-    private let forwardWeights: (reorder: DNNLReorder, buffer: AlignedBuffer)?
-    private let backwardDataWeights: (reorder: DNNLReorder, buffer: AlignedBuffer)?
+    /// Plain → the forward kernel's weight layout (nil when they agree).
+    private let forwardWeights: DNNLReorder?
+    private let backwardDataWeights: DNNLReorder?
     /// The backward-weights kernel's gradient layout → plain, added into the parameter's gradient.
     private let gradientReorder: DNNLReorder
-    private let gradientBuffer: AlignedBuffer
+    private let gradientBytes: Int
+    private let scratch: ConvolutionScratch
 
     init(inputShape: [Int], outputShape: [Int], weightShape: [Int], stride: Int, padding: Int,
-         inputLayout: ActivationLayout, backwardData: Bool) {
+         inputLayout: ActivationLayout, backwardData: Bool, scratch: ConvolutionScratch) {
         self.inputShape = inputShape
+        self.scratch = scratch
         self.outputShape = outputShape
         let src = DNNL.descriptor(inputShape, inputLayout.tag)
         let dst = DNNL.descriptor(outputShape, ActivationLayout.blocked.tag)
@@ -127,30 +131,49 @@ final class ConvolutionPlan {
         let gradientMD = DNNL.query(pd, dnnl_query_diff_weights_md)
         backwardWeightsPrimitive = DNNLPrimitive(pd, arguments: [(DNNL_ARG_SRC, src), (DNNL_ARG_DIFF_DST, dst), (DNNL_ARG_DIFF_WEIGHTS, gradientMD)])
         gradientReorder = DNNLReorder(from: gradientMD, to: plainWeights, accumulate: true)
-        gradientBuffer = AlignedBuffer(bytes: DNNL.bytes(gradientMD))
+        gradientBytes = DNNL.bytes(gradientMD)
     }
 
-    private static func weightCopy(from plain: dnnl_memory_desc_t, to md: dnnl_memory_desc_t) -> (DNNLReorder, AlignedBuffer)? {
-        DNNL.equal(plain, md) ? nil : (DNNLReorder(from: plain, to: md), AlignedBuffer(bytes: DNNL.bytes(md)))
+    private static func weightCopy(from plain: dnnl_memory_desc_t, to md: dnnl_memory_desc_t) -> DNNLReorder? {
+        DNNL.equal(plain, md) ? nil : DNNLReorder(from: plain, to: md)
     }
 
-    private static func weights(_ plain: UnsafeMutablePointer<Float>, _ copy: (reorder: DNNLReorder, buffer: AlignedBuffer)?) -> UnsafeMutableRawPointer {
-        guard let copy else { return UnsafeMutableRawPointer(plain) }
-        copy.reorder(plain, copy.buffer.pointer)
-        return copy.buffer.pointer
+    /// The weights in the layout a kernel wants: the plain tensor itself, or a reordered copy in scratch.
+    private func weights(_ plain: UnsafeMutablePointer<Float>, _ reorder: DNNLReorder?, _ slot: ConvolutionScratch.Slot) -> UnsafeMutableRawPointer {
+        guard let reorder else { return UnsafeMutableRawPointer(plain) }
+        let copy = scratch.buffer(slot, bytes: DNNL.bytes(reorder.destination))
+        reorder(plain, copy)
+        return copy
     }
 
     func forward(_ x: UnsafeMutablePointer<Float>, _ weight: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-        forwardPrimitive.execute([UnsafeMutableRawPointer(x), ConvolutionPlan.weights(weight, forwardWeights), UnsafeMutableRawPointer(y)])
+        forwardPrimitive.execute([UnsafeMutableRawPointer(x), weights(weight, forwardWeights, .forwardWeights), UnsafeMutableRawPointer(y)])
     }
 
     func backwardData(_ dy: UnsafeMutablePointer<Float>, _ weight: UnsafeMutablePointer<Float>, _ dx: UnsafeMutablePointer<Float>) {
-        backwardDataPrimitive!.execute([UnsafeMutableRawPointer(dy), ConvolutionPlan.weights(weight, backwardDataWeights), UnsafeMutableRawPointer(dx)])
+        backwardDataPrimitive!.execute([UnsafeMutableRawPointer(dy), weights(weight, backwardDataWeights, .backwardDataWeights), UnsafeMutableRawPointer(dx)])
     }
 
     /// gradient += dL/dW.
     func backwardWeights(_ x: UnsafeMutablePointer<Float>, _ dy: UnsafeMutablePointer<Float>, _ gradient: UnsafeMutablePointer<Float>) {
-        backwardWeightsPrimitive.execute([UnsafeMutableRawPointer(x), UnsafeMutableRawPointer(dy), gradientBuffer.pointer])
-        gradientReorder(gradientBuffer.pointer, gradient)
+        let blocked = scratch.buffer(.weightGradient, bytes: gradientBytes)
+        backwardWeightsPrimitive.execute([UnsafeMutableRawPointer(x), UnsafeMutableRawPointer(dy), blocked])
+        gradientReorder(blocked, gradient)
+    }
+}
+
+/// Buffers for the blocked copies of weights and weight gradients, shared by the convolutions of one
+/// network: each copy lives only during one primitive call, so one buffer of the largest size serves all.
+public final class ConvolutionScratch {
+    enum Slot: Int { case forwardWeights, backwardDataWeights, weightGradient }
+    private var buffers: [AlignedBuffer?] = [nil, nil, nil]
+
+    public init() {}
+
+    func buffer(_ slot: Slot, bytes: Int) -> UnsafeMutableRawPointer {
+        if let b = buffers[slot.rawValue], b.bytes >= bytes { return b.pointer }
+        let b = AlignedBuffer(bytes: bytes)
+        buffers[slot.rawValue] = b
+        return b.pointer
     }
 }

@@ -11,6 +11,7 @@ public enum ResNetBackend: String, Sendable, CaseIterable {
         let backend: ResNetBackend
         let communicator: (any Communicator)?
         let pool = TensorPool()
+        let scratch = ConvolutionScratch()
 
         init(_ backend: ResNetBackend, communicator: (any Communicator)?) {
             self.backend = backend
@@ -23,7 +24,7 @@ public enum ResNetBackend: String, Sendable, CaseIterable {
             switch backend {
             case .oneDNN:
                 return DNNLConv2d(inChannels, outChannels, kernel: kernel, stride: stride, padding: padding,
-                                  inputLayout: first ? .plain : .blocked, computesInputGradient: !first, weight: weight, pool: pool)
+                                  inputLayout: first ? .plain : .blocked, computesInputGradient: !first, weight: weight, pool: pool, scratch: scratch)
             case .reference:
                 var unused = RandomGenerator(seed: 0)
                 let conv = Conv2d(inChannels, outChannels, kernel: kernel, stride: stride, padding: padding, bias: false, rng: &unused)
@@ -52,6 +53,9 @@ public enum ResNetBackend: String, Sendable, CaseIterable {
             case .reference: return GlobalAveragePool()
             }
         }
+
+        /// A tensor that is no longer needed (a shortcut after its addition) goes back to the pool.
+        func release(_ t: Tensor) { pool.give(t) }
 
         /// a += b, then b goes back to the pool.
         func accumulate(_ a: Tensor, _ b: Tensor) {

@@ -25,7 +25,10 @@ public final class ResidualBlock: Layer {
         var h = x
         for i in 0..<(convolutions.count - 1) { h = norms[i].forward(convolutions[i].forward(h, pass), pass) }
         let shortcut = downsample.map { $0.norm.forward($0.convolution.forward(x, pass), pass) } ?? x
-        return lastNorm.forward(convolutions[convolutions.count - 1].forward(h, pass), residual: shortcut, pass)
+        let y = lastNorm.forward(convolutions[convolutions.count - 1].forward(h, pass), residual: shortcut, pass)
+        // The downsample BatchNorm's output served only this addition (its backward needs its input).
+        if downsample != nil { factory.release(shortcut) }
+        return y
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
