@@ -44,14 +44,25 @@ public final class Trainer {
     public func run() throws -> TrainingReport {
         let comm = communicator
         try comm.requireAgreement("the configuration (every rank must get the same options)", stableHash(config.fingerprint))
-        let (train, test) = try comm.checked("loading data") { () -> (Dataset, Dataset?) in
-            let train = try DatasetLoader.load(config.data, split: .train, labelColumn: config.labelColumn)
-            let test = config.evaluate ? try DatasetLoader.load(config.testData ?? config.data, split: .test, labelColumn: config.labelColumn) : nil
+        let (train, test) = try comm.checked("loading data") { () -> (any TrainingInput, Dataset?) in
+            let train: any TrainingInput
+            if ImageFolderDataset.holdsImages(config.data) {
+                train = try StreamingImageInput(try ImageFolder(config.data), size: config.imageSize, workers: config.decodeWorkers,
+                                                badImages: config.badImages, optimization: config.optimization, communicator: comm) {
+                    [rank = comm.rank] in FileHandle.standardError.write(Data("l2c: rank \(rank): \($0)\n".utf8))
+                }
+            } else {
+                train = InMemoryInput(try DatasetLoader.load(config.data, split: .train, labelColumn: config.labelColumn))
+            }
+            let test = config.evaluate ? try DatasetLoader.load(config.testData ?? config.data, split: .test, labelColumn: config.labelColumn,
+                                                                imageSize: config.imageSize) : nil
             try validate(train)
             return (train, test)
         }
         try comm.requireAgreement("the training set size", Int64(train.count))
-        if let test, test.source == train.source { console.log("note: \(config.data) has no separate test split: scoring on the training samples") }
+        if let test, test.source == train.source {
+            console.log("note: \(config.data) has no separate test split: scoring on the training samples")
+        }
         let model = config.model.build(channels: train.channels, height: train.height, width: train.width,
                                        outputs: config.clusters, seed: config.optimization.seed,
                                        communicator: config.optimization.batchNormCommunicator(comm))
@@ -63,15 +74,18 @@ public final class Trainer {
                                     parameters: model.parameters, log: log, communicator: comm)
         console.log("\(config.model.rawValue) on \(train.count) samples of \(train.channels)×\(train.height)×\(train.width), loss \(config.loss.rawValue), K=\(config.clusters), \(comm.size) rank(s) × batch \(loop.localBatch) = \(config.optimization.globalBatch), \(loop.steps) steps")
         let (lastLoss, seconds) = try loop.run { batch in
-            let logits = model.forward(train.batch(batch.localIndices), batch.pass)
+            let (images, globalLabels) = try train.batch(batch, communicator: comm)
+            let logits = model.forward(images, batch.pass)
             let loss: Double, gradLogits: Tensor
             if let pairwise = config.loss.pairwise {
                 let probs = Softmax.forward(logits)
-                let similarity = LabelSimilarity(labels: batch.globalIndices.map { train.labels[$0] })
+                let similarity = LabelSimilarity(labels: globalLabels)
                 let result = pairwise.evaluate(localProbs: probs, similarity: similarity, communicator: comm)
                 (loss, gradLogits) = (result.loss, Softmax.backward(probs: probs, gradProbs: result.gradProbs))
             } else {
-                (loss, gradLogits) = CrossEntropy.evaluate(logits: logits, labels: batch.localIndices.map { train.labels[$0] }, communicator: comm)
+                let local = batch.localIndices.count
+                (loss, gradLogits) = CrossEntropy.evaluate(logits: logits, labels: Array(globalLabels[(comm.rank * local)..<((comm.rank + 1) * local)]),
+                                                           communicator: comm)
             }
             _ = model.backward(gradLogits)
             return loss
@@ -100,12 +114,12 @@ public final class Trainer {
     }
 
     /// What `l2c eval` needs to rebuild the model.
-    func checkpointMetadata(_ train: Dataset) -> [String: String] {
+    func checkpointMetadata(_ train: any TrainingInput) -> [String: String] {
         ["format": "l2c-1", "model": config.model.rawValue, "outputs": "\(config.clusters)", "channels": "\(train.channels)",
          "height": "\(train.height)", "width": "\(train.width)", "loss": config.loss.rawValue, "seed": "\(config.optimization.seed)"]
     }
 
-    private func validate(_ train: Dataset) throws {
+    private func validate(_ train: any TrainingInput) throws {
         guard config.clusters >= 1 else { throw ConfigError("--clusters", "must be at least 1, got \(config.clusters)") }
         guard train.count >= communicator.size else {
             throw ConfigError("--data", "\(config.data) has \(train.count) training samples but the job has \(communicator.size) ranks")

@@ -1,5 +1,6 @@
 import L2CComm
 import L2CCluster
+import L2CData
 import L2CTensor
 
 /// The supervision a clustering network trains with.
@@ -96,13 +97,17 @@ public struct TrainingConfig: Sendable {
     public var optimization = Optimization()
     public var out: String?
     public var evaluate = true
+    /// Image folders: the network's input side, decode threads per rank, and what to do with bad files.
+    public var imageSize = 224
+    public var decodeWorkers = 2
+    public var badImages: BadImagePolicy = .fail
 
     public init(data: String) { self.data = data }
 
     /// A canonical text of every setting that must agree across ranks.
     public var fingerprint: String {
         [data, testData ?? "", "\(labelColumn ?? -1)", model.rawValue, loss.rawValue, "\(clusters)", optimization.fingerprint,
-         out ?? "", "\(evaluate)"].joined(separator: "|")
+         out ?? "", "\(evaluate)", "\(imageSize)", badImages.rawValue].joined(separator: "|")
     }
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import L2CData
 import L2CTensor
 import L2CTrain
 
@@ -18,7 +19,7 @@ struct TrainCommand: ParsableCommand {
             --batch-size 100 --epochs 10 --lr 0.001 --seed 1 --out runs/kcl
             """)
 
-    @Option(help: "A folder with the four MNIST IDX files (train-images-idx3-ubyte, …, raw or .gz), or a CSV file (per row the pixels of a square image, 0–255, and the label).")
+    @Option(help: "A folder with the four MNIST IDX files (train-images-idx3-ubyte, …, raw or .gz), a CSV file (per row the pixels of a square image, 0–255, and the label), or an image folder (<class>/*.jpg|png; streamed through the JPEG pipeline).")
     var data: String
 
     @Option(name: .customLong("test-data"), help: "Where to score the trained model (default: --data; a folder's t10k files, or a CSV file).")
@@ -42,6 +43,15 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Output folder for model.safetensors and metrics.jsonl.")
     var out: String?
 
+    @Option(help: "Image folders (<class>/*.jpg|png, ImageNet or Office-31 layout): the network's input side.")
+    var imageSize = 224
+
+    @Option(help: "Image folders: decode threads per rank (they prefetch the next batches while a step runs).")
+    var workers = 2
+
+    @Option(help: "Image folders: a file that is not a decodable image: fail, or skip (reported once, counted, replaced by the next good one).")
+    var badImages: BadImagePolicy = .fail
+
     @Flag(name: .customLong("no-eval"), help: "Skip scoring on the test split.")
     var noEval = false
 
@@ -58,6 +68,9 @@ struct TrainCommand: ParsableCommand {
         config.optimization = optimization.settings
         config.out = out
         config.evaluate = !noEval
+        config.imageSize = imageSize
+        config.decodeWorkers = workers
+        config.badImages = badImages
         MPIRuntime.run(threads: threads) { comm in
             try Trainer(config: config, communicator: comm).run().json
         }

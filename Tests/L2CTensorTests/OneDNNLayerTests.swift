@@ -21,6 +21,15 @@ final class OneDNNLayerTests: XCTestCase {
         }
     }
 
+    /// oneDNN has no optimised blocked backward-weights kernel for a 3×3 convolution on a 2×2 image; the plan
+    /// runs it on plain activations instead of the (1,000× slower) reference kernel, with the same results.
+    func testTinyImagesFallBackToPlainKernelsAndStillMatchIm2col() {
+        let (a, b) = convolutionPair(64, 64, kernel: 3, stride: 1, padding: 1, plainInput: false, seed: 4)
+        _ = LayerComparison.assertSame(a, b, input: GradientCheck.random([4, 64, 2, 2], seed: 7))
+        let (c, d) = convolutionPair(3, 16, kernel: 3, stride: 1, padding: 1, plainInput: true, seed: 5)
+        _ = LayerComparison.assertSame(c, d, input: GradientCheck.random([4, 3, 2, 2], seed: 8))
+    }
+
     func testStemConvolutionOnPlainImagesMatchesIm2col() {
         for (k, s, p) in [(7, 2, 3), (3, 1, 1)] {
             let (a, b) = convolutionPair(3, 64, kernel: k, stride: s, padding: p, plainInput: true, seed: 3)

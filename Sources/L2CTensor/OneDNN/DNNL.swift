@@ -55,6 +55,13 @@ public final class DNNL: @unchecked Sendable {
         dnnl_primitive_desc_query_md(pd, what, 0)!.pointee
     }
 
+    /// Whether oneDNN fell back to its reference (unoptimised) implementation for this descriptor.
+    static func isReference(_ pd: dnnl_primitive_desc_t) -> Bool {
+        var name: UnsafePointer<CChar>?
+        guard dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &name) == dnnl_success, let name else { return false }
+        return String(cString: name).hasPrefix("ref")
+    }
+
     static func primitive(_ pd: dnnl_primitive_desc_t) -> dnnl_primitive_t {
         var p: dnnl_primitive_t?
         check(dnnl_primitive_create(&p, pd), "primitive_create")

@@ -78,6 +78,10 @@ public final class DNNLConv2d: Layer {
 }
 
 /// The oneDNN primitives of one convolution shape, with the weight reorders they need.
+///
+/// Activations are blocked. Where oneDNN has no optimised kernel for a blocked shape (a 3×3 convolution on
+/// a 2×2 image has none for backward-weights, and its reference kernel is 1,000× slower), the plan runs
+/// that convolution on plain NCHW activations (oneDNN's GEMM kernels) with reorders at its edges.
 final class ConvolutionPlan {
     let inputShape: [Int]
     let outputShape: [Int]
@@ -91,47 +95,119 @@ final class ConvolutionPlan {
     private let gradientReorder: DNNLReorder
     private let gradientBytes: Int
     private let scratch: ConvolutionScratch
+    /// Set when the kernels run on plain activations: blocked ↔ plain reorders and their buffers.
+    private let edges: PlainEdges?
 
     init(inputShape: [Int], outputShape: [Int], weightShape: [Int], stride: Int, padding: Int,
          inputLayout: ActivationLayout, backwardData: Bool, scratch: ConvolutionScratch) {
         self.inputShape = inputShape
         self.scratch = scratch
         self.outputShape = outputShape
-        let src = DNNL.descriptor(inputShape, inputLayout.tag)
-        let dst = DNNL.descriptor(outputShape, ActivationLayout.blocked.tag)
-        let plainWeights = DNNL.descriptor(weightShape, dnnl_oihw)
-        let anyWeights = DNNL.descriptor(weightShape, dnnl_format_tag_any)
-        let strides: [Int64] = [Int64(stride), Int64(stride)]
-        let pads: [Int64] = [Int64(padding), Int64(padding)]
-        let what = "convolution \(inputShape) → \(outputShape)"
-
-        var s = src, d = dst, w = anyWeights
-        var forwardOp = dnnl_convolution_desc_t()
-        DNNL.check(dnnl_convolution_forward_desc_init(&forwardOp, dnnl_forward_training, dnnl_convolution_direct, &s, &w, nil, &d, strides, pads, pads), what)
-        let forwardPD = DNNL.primitiveDescriptor(&forwardOp, what)
-        let forwardWeightsMD = DNNL.query(forwardPD, dnnl_query_weights_md)
-        forwardPrimitive = DNNLPrimitive(forwardPD, arguments: [(DNNL_ARG_SRC, src), (DNNL_ARG_WEIGHTS, forwardWeightsMD), (DNNL_ARG_DST, dst)])
-        forwardWeights = ConvolutionPlan.weightCopy(from: plainWeights, to: forwardWeightsMD)
-
-        if backwardData {
-            var op = dnnl_convolution_desc_t()
-            DNNL.check(dnnl_convolution_backward_data_desc_init(&op, dnnl_convolution_direct, &s, &w, &d, strides, pads, pads), what + " backward-data")
-            let pd = DNNL.primitiveDescriptor(&op, hint: forwardPD, what + " backward-data")
-            let md = DNNL.query(pd, dnnl_query_weights_md)
-            backwardDataPrimitive = DNNLPrimitive(pd, arguments: [(DNNL_ARG_DIFF_DST, dst), (DNNL_ARG_WEIGHTS, md), (DNNL_ARG_DIFF_SRC, src)])
-            backwardDataWeights = ConvolutionPlan.weightCopy(from: plainWeights, to: md)
+        let geometry = Geometry(weightShape: weightShape, stride: stride, padding: padding,
+                                what: "convolution \(inputShape) → \(outputShape)", backwardData: backwardData)
+        var kernels = Kernels(src: DNNL.descriptor(inputShape, inputLayout.tag), dst: DNNL.descriptor(outputShape, ActivationLayout.blocked.tag), geometry)
+        if kernels.usesReferenceCode {
+            kernels = Kernels(src: DNNL.descriptor(inputShape, dnnl_nchw), dst: DNNL.descriptor(outputShape, dnnl_nchw), geometry)
+            edges = PlainEdges(inputShape: inputShape, outputShape: outputShape, inputLayout: inputLayout)
         } else {
-            backwardDataPrimitive = nil
-            backwardDataWeights = nil
+            edges = nil
+        }
+        let plainWeights = DNNL.descriptor(weightShape, dnnl_oihw)
+        forwardPrimitive = kernels.forward
+        forwardWeights = ConvolutionPlan.weightCopy(from: plainWeights, to: kernels.forwardWeights)
+        backwardDataPrimitive = kernels.backwardData
+        backwardDataWeights = kernels.backwardDataWeights.flatMap { ConvolutionPlan.weightCopy(from: plainWeights, to: $0) }
+        backwardWeightsPrimitive = kernels.backwardWeights
+        gradientReorder = DNNLReorder(from: kernels.gradient, to: plainWeights, accumulate: true)
+        gradientBytes = DNNL.bytes(kernels.gradient)
+    }
+
+    struct Geometry {
+        let weightShape: [Int]
+        let strides: [Int64]
+        let pads: [Int64]
+        let what: String
+        let backwardData: Bool
+
+        init(weightShape: [Int], stride: Int, padding: Int, what: String, backwardData: Bool) {
+            self.weightShape = weightShape
+            strides = [Int64(stride), Int64(stride)]
+            pads = [Int64(padding), Int64(padding)]
+            self.what = what
+            self.backwardData = backwardData
+        }
+    }
+
+    /// Forward, backward-data and backward-weights primitives for given activation layouts.
+    struct Kernels {
+        let forward: DNNLPrimitive
+        let forwardWeights: dnnl_memory_desc_t
+        let backwardData: DNNLPrimitive?
+        let backwardDataWeights: dnnl_memory_desc_t?
+        let backwardWeights: DNNLPrimitive
+        let gradient: dnnl_memory_desc_t
+        let usesReferenceCode: Bool
+
+        init(src: dnnl_memory_desc_t, dst: dnnl_memory_desc_t, _ g: Geometry) {
+            var s = src, d = dst, w = DNNL.descriptor(g.weightShape, dnnl_format_tag_any)
+            var forwardOp = dnnl_convolution_desc_t()
+            DNNL.check(dnnl_convolution_forward_desc_init(&forwardOp, dnnl_forward_training, dnnl_convolution_direct, &s, &w, nil, &d,
+                                                          g.strides, g.pads, g.pads), g.what)
+            let forwardPD = DNNL.primitiveDescriptor(&forwardOp, g.what)
+            forwardWeights = DNNL.query(forwardPD, dnnl_query_weights_md)
+            forward = DNNLPrimitive(forwardPD, arguments: [(DNNL_ARG_SRC, src), (DNNL_ARG_WEIGHTS, forwardWeights), (DNNL_ARG_DST, dst)])
+            var reference = DNNL.isReference(forwardPD)
+            if g.backwardData {
+                var op = dnnl_convolution_desc_t()
+                DNNL.check(dnnl_convolution_backward_data_desc_init(&op, dnnl_convolution_direct, &s, &w, &d, g.strides, g.pads, g.pads), g.what + " backward-data")
+                let pd = DNNL.primitiveDescriptor(&op, hint: forwardPD, g.what + " backward-data")
+                let md = DNNL.query(pd, dnnl_query_weights_md)
+                backwardData = DNNLPrimitive(pd, arguments: [(DNNL_ARG_DIFF_DST, dst), (DNNL_ARG_WEIGHTS, md), (DNNL_ARG_DIFF_SRC, src)])
+                backwardDataWeights = md
+                reference = reference || DNNL.isReference(pd)
+            } else {
+                backwardData = nil
+                backwardDataWeights = nil
+            }
+            var op = dnnl_convolution_desc_t()
+            DNNL.check(dnnl_convolution_backward_weights_desc_init(&op, dnnl_convolution_direct, &s, &w, nil, &d, g.strides, g.pads, g.pads),
+                       g.what + " backward-weights")
+            let pd = DNNL.primitiveDescriptor(&op, hint: forwardPD, g.what + " backward-weights")
+            gradient = DNNL.query(pd, dnnl_query_diff_weights_md)
+            backwardWeights = DNNLPrimitive(pd, arguments: [(DNNL_ARG_SRC, src), (DNNL_ARG_DIFF_DST, dst), (DNNL_ARG_DIFF_WEIGHTS, gradient)])
+            usesReferenceCode = reference || DNNL.isReference(pd)
+        }
+    }
+
+    /// Reorders between the network's blocked activations and the plain ones of a fallback plan.
+    final class PlainEdges {
+        let inputToPlain: (reorder: DNNLReorder, buffer: Tensor)?     // nil when the input is plain already
+        let inputFromPlain: DNNLReorder?
+        let outputToPlain: DNNLReorder
+        let outputFromPlain: DNNLReorder
+        let output: Tensor
+
+        init(inputShape: [Int], outputShape: [Int], inputLayout: ActivationLayout) {
+            let (plainIn, blockedIn) = (DNNL.descriptor(inputShape, dnnl_nchw), DNNL.descriptor(inputShape, ActivationLayout.blocked.tag))
+            let (plainOut, blockedOut) = (DNNL.descriptor(outputShape, dnnl_nchw), DNNL.descriptor(outputShape, ActivationLayout.blocked.tag))
+            if inputLayout == .blocked {
+                inputToPlain = (DNNLReorder(from: blockedIn, to: plainIn), Tensor(shape: inputShape))
+                inputFromPlain = DNNLReorder(from: plainIn, to: blockedIn)
+            } else {
+                inputToPlain = nil
+                inputFromPlain = nil
+            }
+            outputToPlain = DNNLReorder(from: blockedOut, to: plainOut)
+            outputFromPlain = DNNLReorder(from: plainOut, to: blockedOut)
+            output = Tensor(shape: outputShape)
         }
 
-        var op = dnnl_convolution_desc_t()
-        DNNL.check(dnnl_convolution_backward_weights_desc_init(&op, dnnl_convolution_direct, &s, &w, nil, &d, strides, pads, pads), what + " backward-weights")
-        let pd = DNNL.primitiveDescriptor(&op, hint: forwardPD, what + " backward-weights")
-        let gradientMD = DNNL.query(pd, dnnl_query_diff_weights_md)
-        backwardWeightsPrimitive = DNNLPrimitive(pd, arguments: [(DNNL_ARG_SRC, src), (DNNL_ARG_DIFF_DST, dst), (DNNL_ARG_DIFF_WEIGHTS, gradientMD)])
-        gradientReorder = DNNLReorder(from: gradientMD, to: plainWeights, accumulate: true)
-        gradientBytes = DNNL.bytes(gradientMD)
+        /// The plain input: a reordered copy, or the tensor itself.
+        func plainInput(_ x: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> {
+            guard let (reorder, buffer) = inputToPlain else { return x }
+            reorder(x, buffer.data)
+            return buffer.data
+        }
     }
 
     private static func weightCopy(from plain: dnnl_memory_desc_t, to md: dnnl_memory_desc_t) -> DNNLReorder? {
@@ -147,17 +223,39 @@ final class ConvolutionPlan {
     }
 
     func forward(_ x: UnsafeMutablePointer<Float>, _ weight: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-        forwardPrimitive.execute([UnsafeMutableRawPointer(x), weights(weight, forwardWeights, .forwardWeights), UnsafeMutableRawPointer(y)])
+        let w = weights(weight, forwardWeights, .forwardWeights)
+        guard let edges else {
+            forwardPrimitive.execute([UnsafeMutableRawPointer(x), w, UnsafeMutableRawPointer(y)])
+            return
+        }
+        forwardPrimitive.execute([UnsafeMutableRawPointer(edges.plainInput(x)), w, UnsafeMutableRawPointer(edges.output.data)])
+        edges.outputFromPlain(edges.output.data, y)
     }
 
     func backwardData(_ dy: UnsafeMutablePointer<Float>, _ weight: UnsafeMutablePointer<Float>, _ dx: UnsafeMutablePointer<Float>) {
-        backwardDataPrimitive!.execute([UnsafeMutableRawPointer(dy), weights(weight, backwardDataWeights, .backwardDataWeights), UnsafeMutableRawPointer(dx)])
+        let w = weights(weight, backwardDataWeights, .backwardDataWeights)
+        guard let edges else {
+            backwardDataPrimitive!.execute([UnsafeMutableRawPointer(dy), w, UnsafeMutableRawPointer(dx)])
+            return
+        }
+        edges.outputToPlain(dy, edges.output.data)
+        guard let (_, plainDx) = edges.inputToPlain, let back = edges.inputFromPlain else {
+            backwardDataPrimitive!.execute([UnsafeMutableRawPointer(edges.output.data), w, UnsafeMutableRawPointer(dx)])
+            return
+        }
+        backwardDataPrimitive!.execute([UnsafeMutableRawPointer(edges.output.data), w, UnsafeMutableRawPointer(plainDx.data)])
+        back(plainDx.data, dx)
     }
 
-    /// gradient += dL/dW.
+    /// gradient += dL/dW. (With plain edges, call before `backwardData`, which reuses the plain buffers.)
     func backwardWeights(_ x: UnsafeMutablePointer<Float>, _ dy: UnsafeMutablePointer<Float>, _ gradient: UnsafeMutablePointer<Float>) {
         let blocked = scratch.buffer(.weightGradient, bytes: gradientBytes)
-        backwardWeightsPrimitive.execute([UnsafeMutableRawPointer(x), UnsafeMutableRawPointer(dy), blocked])
+        if let edges {
+            edges.outputToPlain(dy, edges.output.data)
+            backwardWeightsPrimitive.execute([UnsafeMutableRawPointer(edges.plainInput(x)), UnsafeMutableRawPointer(edges.output.data), blocked])
+        } else {
+            backwardWeightsPrimitive.execute([UnsafeMutableRawPointer(x), UnsafeMutableRawPointer(dy), blocked])
+        }
         gradientReorder(blocked, gradient)
     }
 }
