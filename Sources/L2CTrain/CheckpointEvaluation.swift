@@ -10,7 +10,10 @@ public enum CheckpointEvaluation {
     public static func run(checkpoint path: String, data: String, split: Split, labelColumn: Int? = nil,
                            parents: Int? = nil, duplicates: Int? = nil, communicator comm: any Communicator) throws -> [String: Any] {
         let (contents, dataset) = try comm.checked("loading the checkpoint and data") { () -> (Checkpoint.Contents, Dataset) in
-            (try Checkpoint.load(path), try DatasetLoader.load(data, split: split, labelColumn: labelColumn))
+            let contents = try Checkpoint.load(path)
+            // Image folders are decoded at the side the network was trained on.
+            let side = contents.metadata["height"].flatMap { Int($0) } ?? 224
+            return (contents, try DatasetLoader.load(data, split: split, labelColumn: labelColumn, imageSize: side))
         }
         let meta = contents.metadata
         // A clustering network of a transfer run is scored on the classes it clustered.

@@ -60,7 +60,7 @@ public enum ModelBenchmark {
             let timed = step >= options.warmupSteps
             comm.barrier()
             let waitStart = now()
-            let (images, labels) = try source.next()
+            let (images, labels) = try comm.checked("reading the input batch") { try source.next() }
             let start = now()
             var x = images
             for (i, entry) in layers.enumerated() {

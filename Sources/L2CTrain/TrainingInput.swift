@@ -57,7 +57,8 @@ final class StreamingImageInput: TrainingInput {
     var source: String { folder.root }
 
     func batch(_ step: StepBatch, communicator comm: any Communicator) throws -> (images: Tensor, globalLabels: [Int]) {
-        let (images, local) = try loader.next()
+        // A bad file on one rank stops every rank (no one is left waiting in the next collective).
+        let (images, local) = try comm.checked("reading step \(step.step + 1)'s images") { try loader.next() }
         // Labels of what was actually decoded (a skipped file's replacement has its own), from every rank.
         var mine = local.map(Int64.init)
         var all = [Int64](repeating: 0, count: local.count * comm.size)
