@@ -13,7 +13,8 @@ struct InfoCommand: ParsableCommand {
     func run() throws {
         MPIRuntime.run(threads: threads) { comm in
             ["ranks": comm.size, "threads_per_rank": ComputeThreads.openBLASThreads, "mpi": MPICommunicator.libraryVersion,
-             "openblas": ComputeThreads.openBLASConfig, "onednn": ComputeThreads.oneDNNVersion]
+             "openblas": ComputeThreads.openBLASConfig, "onednn": ComputeThreads.oneDNNVersion,
+             "onednn_channel_block": ActivationLayout.channelBlock]
         }
     }
 }

@@ -37,8 +37,8 @@ final class ResNetEquivalenceTests: XCTestCase {
     /// 6 SGD steps. Parameters agree to 3e-4 of the largest weight: the worst is the stem BatchNorm's γ, whose
     /// gradient Σ g·x̂ over 1.6 M activations a channel cancels to ~1e-4 of its terms, so its few-step
     /// movement (~2e-4) is of the order of the summation-order noise of 1 and 2 ranks; every convolution
-    /// weight differs by under 1e-4 (the largest weight is ~1). Running variances follow E[x²] − μ² of activations that carry those
-    /// differences: 1e-3. With per-rank statistics (--local-batchnorm) the running statistics differ by
+    /// weight differs by under 1e-4 (the largest weight is ~1). Running variances follow E[x²] − μ² of
+    /// activations that carry those differences: 1e-3. With per-rank statistics (--local-batchnorm) the running statistics differ by
     /// more than 10× as much: the synchronisation is what makes the runs equal.
     func testResNet18OnTwoRanksEqualsOneRankWithSynchronisedBatchNorm() throws {
         let one = try train(ranks: 1)

@@ -59,7 +59,11 @@ public final class BlockedBatchNorm: NormActivation {
         let geometry = BlockGeometry(x.shape)
         if pass.training {
             let s = sumBuffer(2 * channels + 1, workers: geometry.workers(channels))
-            if geometry.wide { SIMD16<Float>.sumsForward(x.data, geometry, s.base, width: s.width) } else { SIMD8<Float>.sumsForward(x.data, geometry, s.base, width: s.width) }
+            if geometry.wide {
+                SIMD16<Float>.sumsForward(x.data, geometry, s.base, width: s.width)
+            } else {
+                SIMD8<Float>.sumsForward(x.data, geometry, s.base, width: s.width)
+            }
             s.base[2 * channels] = Double(x.shape[0] * geometry.pixels)
             communicator?.allReduceSum(s.base, count: 2 * channels + 1)
             total = s.base[2 * channels]
@@ -90,7 +94,11 @@ public final class BlockedBatchNorm: NormActivation {
         output = y
         scale.withUnsafeBufferPointer { scale in
             shift.withUnsafeBufferPointer { shift in
-                if geometry.wide { SIMD16<Float>.normalize(x.data, residual?.data, y.data, scale.baseAddress!, shift.baseAddress!, relu: relu, geometry) } else { SIMD8<Float>.normalize(x.data, residual?.data, y.data, scale.baseAddress!, shift.baseAddress!, relu: relu, geometry) }
+                if geometry.wide {
+                    SIMD16<Float>.normalize(x.data, residual?.data, y.data, scale.baseAddress!, shift.baseAddress!, relu: relu, geometry)
+                } else {
+                    SIMD8<Float>.normalize(x.data, residual?.data, y.data, scale.baseAddress!, shift.baseAddress!, relu: relu, geometry)
+                }
             }
         }
         return y
@@ -104,7 +112,11 @@ public final class BlockedBatchNorm: NormActivation {
         let g = hadResidual ? pool.take(x.shape) : dx
         residualGradient = hadResidual ? g : nil
         let s = sumBuffer(2 * channels, workers: geometry.workers(channels))
-        if geometry.wide { SIMD16<Float>.sumsBackward(x.data, y.data, dy.data, g.data, masked: relu, geometry, s.base, width: s.width) } else { SIMD8<Float>.sumsBackward(x.data, y.data, dy.data, g.data, masked: relu, geometry, s.base, width: s.width) }
+        if geometry.wide {
+            SIMD16<Float>.sumsBackward(x.data, y.data, dy.data, g.data, masked: relu, geometry, s.base, width: s.width)
+        } else {
+            SIMD8<Float>.sumsBackward(x.data, y.data, dy.data, g.data, masked: relu, geometry, s.base, width: s.width)
+        }
         if usedBatchStatistics { communicator?.allReduceSum(s.base, count: 2 * channels) }
         var c1 = [Float](repeating: 0, count: channels), c2 = c1, a = c1
         for c in 0..<channels {
@@ -120,7 +132,11 @@ public final class BlockedBatchNorm: NormActivation {
             }
         }
         a.withUnsafeBufferPointer { a in c1.withUnsafeBufferPointer { c1 in c2.withUnsafeBufferPointer { c2 in
-            if geometry.wide { SIMD16<Float>.affineGradient(g.data, x.data, dx.data, a.baseAddress!, c1.baseAddress!, c2.baseAddress!, geometry) } else { SIMD8<Float>.affineGradient(g.data, x.data, dx.data, a.baseAddress!, c1.baseAddress!, c2.baseAddress!, geometry) }
+            if geometry.wide {
+                SIMD16<Float>.affineGradient(g.data, x.data, dx.data, a.baseAddress!, c1.baseAddress!, c2.baseAddress!, geometry)
+            } else {
+                SIMD8<Float>.affineGradient(g.data, x.data, dx.data, a.baseAddress!, c1.baseAddress!, c2.baseAddress!, geometry)
+            }
         }}}
         pool.give(dy)
         return dx
