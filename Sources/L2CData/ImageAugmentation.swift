@@ -78,4 +78,17 @@ public struct ImageAugmentation: Sendable {
             }
         }
     }
+
+    /// Reads, decodes and renders one file into `output`.
+    public func load(_ path: String, decoder: ImageDecoder, seed: UInt64, epoch: Int, sample: Int,
+                     into output: UnsafeMutablePointer<Float>) throws {
+        guard let data = FileManager.default.contents(atPath: path) else { throw DataError(path, "cannot be read") }
+        let bytes = [UInt8](data)
+        let (width, height) = try decoder.size(bytes, path: path)
+        guard width > 0 && height > 0 else { throw DataError(path, "image has no pixels (\(width)×\(height))") }
+        let box = crop(width: width, height: height, seed: seed, epoch: epoch, sample: sample)
+        // Decode at the smallest DCT scale that still gives the crop at least size pixels a side.
+        let image = try decoder.decode(bytes, path: path, size: (width, height), minimumScale: Double(size) / min(box.width, box.height))
+        render(image, originalWidth: width, crop: box, into: output)
+    }
 }

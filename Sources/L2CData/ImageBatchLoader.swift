@@ -158,7 +158,7 @@ final class LoaderState: @unchecked Sendable {
             condition.unlock()
             if !known {
                 do {
-                    try render(index, epoch: epoch, decoder: decoder, into: output)
+                    try augmentation.load(folder.paths[index], decoder: decoder, seed: seed, epoch: epoch, sample: index, into: output)
                     return .success(folder.labels[index])
                 } catch {
                     guard badImages == .skip else { return .failure(error) }
@@ -171,24 +171,5 @@ final class LoaderState: @unchecked Sendable {
             index = (index + 1) % folder.count
         }
         return .failure(DataError(folder.root, "no decodable image in the folder"))
-    }
-
-    private func render(_ index: Int, epoch: Int, decoder: ImageDecoder, into output: UnsafeMutablePointer<Float>) throws {
-        try LoaderState.render(folder.paths[index], augmentation: augmentation, seed: seed, epoch: epoch, sample: index,
-                               decoder: decoder, into: output)
-    }
-
-    /// Reads, decodes and renders one file through `augmentation`.
-    static func render(_ path: String, augmentation: ImageAugmentation, seed: UInt64, epoch: Int, sample: Int,
-                       decoder: ImageDecoder, into output: UnsafeMutablePointer<Float>) throws {
-        guard let data = FileManager.default.contents(atPath: path) else { throw DataError(path, "cannot be read") }
-        let bytes = [UInt8](data)
-        let (width, height) = try decoder.size(bytes, path: path)
-        guard width > 0 && height > 0 else { throw DataError(path, "image has no pixels (\(width)×\(height))") }
-        let crop = augmentation.crop(width: width, height: height, seed: seed, epoch: epoch, sample: sample)
-        // Decode at the smallest DCT scale that still gives the crop at least size pixels a side.
-        let minimumScale = Double(augmentation.size) / min(crop.width, crop.height)
-        let image = try decoder.decode(bytes, path: path, minimumScale: minimumScale)
-        augmentation.render(image, originalWidth: width, crop: crop, into: output)
     }
 }

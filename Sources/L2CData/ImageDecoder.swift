@@ -43,10 +43,12 @@ public final class ImageDecoder {
     }
 
     /// Decodes, with the JPEG DCT scaled so that the result is still at least `minimumScale` of full size
-    /// (1 = full size). PNGs are always decoded at full size.
-    public func decode(_ bytes: [UInt8], path: String, minimumScale: Double = 1) throws -> RGBImage {
+    /// (1 = full size). PNGs are always decoded at full size. `size`, when the caller has read it already,
+    /// saves parsing the header again.
+    public func decode(_ bytes: [UInt8], path: String, size known: (width: Int, height: Int)? = nil,
+                       minimumScale: Double = 1) throws -> RGBImage {
         if isPNG(bytes) { return try decodePNG(bytes, path: path) }
-        let (width, height) = try size(bytes, path: path)
+        let (width, height) = try known ?? size(bytes, path: path)
         // TurboJPEG's scaled sizes are ceil(size·s); pick the smallest of 1, 1/2, 1/4, 1/8 that is large enough.
         var denominator = 1
         while denominator < 8 && 1 / Double(denominator * 2) >= minimumScale { denominator *= 2 }

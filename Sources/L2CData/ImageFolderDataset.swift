@@ -36,8 +36,8 @@ public enum ImageFolderDataset {
                 let decoder = ImageDecoder()
                 for index in stride(from: worker, to: folder.count, by: workers) {
                     do {
-                        try LoaderState.render(folder.paths[index], augmentation: augmentation, seed: 0, epoch: 0, sample: index,
-                                               decoder: decoder, into: base + index * perImage)
+                        try augmentation.load(folder.paths[index], decoder: decoder, seed: 0, epoch: 0, sample: index,
+                                              into: base + index * perImage)
                     } catch {
                         errors.record(index, error)
                     }

@@ -50,6 +50,11 @@ public struct Optimization: Sendable {
 
     public init() {}
 
+    /// The default schedule: shuffled global batches of the whole training set, sharded over the ranks.
+    public func sampler(sampleCount: Int, communicator comm: any Communicator) throws -> DistributedSampler {
+        try DistributedSampler(sampleCount: sampleCount, globalBatch: globalBatch, rank: comm.rank, ranks: comm.size, seed: seed)
+    }
+
     /// What the backbone's BatchNorm layers all-reduce their statistics over (nil: each rank its own).
     public func batchNormCommunicator(_ comm: any Communicator) -> (any Communicator)? { synchronizedBatchNorm ? comm : nil }
 

@@ -43,8 +43,7 @@ final class StreamingImageInput: TrainingInput {
          communicator comm: any Communicator, report: @escaping @Sendable (String) -> Void) throws {
         self.folder = folder
         self.size = size
-        let sampler = try DistributedSampler(sampleCount: folder.count, globalBatch: optimization.globalBatch, rank: comm.rank,
-                                             ranks: comm.size, seed: optimization.seed)
+        let sampler = try optimization.sampler(sampleCount: folder.count, communicator: comm)
         loader = ImageBatchLoader(folder: folder, sampler: sampler, augmentation: ImageAugmentation(size: size, mode: .train),
                                   workers: workers, badImages: badImages, seed: optimization.seed, report: report)
     }

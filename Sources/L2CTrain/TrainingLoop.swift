@@ -38,8 +38,7 @@ public final class TrainingLoop {
         self.log = log
         console = Console(rank: comm.rank)
         self.schedule = try schedule ?? comm.checked("setting up the sampler") {
-            try DistributedSampler(sampleCount: sampleCount, globalBatch: optimization.globalBatch, rank: comm.rank, ranks: comm.size,
-                                   seed: optimization.seed)
+            try optimization.sampler(sampleCount: sampleCount, communicator: comm)
         }
         guard self.schedule.globalBatch % comm.size == 0 else {
             throw ConfigError("--batch-size", "global batch \(self.schedule.globalBatch) is not divisible by the \(comm.size) ranks")

@@ -58,7 +58,7 @@ public final class BlockedBatchNorm: NormActivation {
         usedBatchStatistics = pass.training
         let geometry = BlockGeometry(x.shape)
         if pass.training {
-            let s = sumBuffer(2 * channels + 1, workers: geometry.workers(channels))
+            let s = sumBuffer(2 * channels + 1, workers: geometry.workers)
             if geometry.wide {
                 SIMD16<Float>.sumsForward(x.data, geometry, s.base, width: s.width)
             } else {
@@ -111,7 +111,7 @@ public final class BlockedBatchNorm: NormActivation {
         // g = dy masked by the ReLU, stored where the second pass reads it: dL/dr, or dx itself.
         let g = hadResidual ? pool.take(x.shape) : dx
         residualGradient = hadResidual ? g : nil
-        let s = sumBuffer(2 * channels, workers: geometry.workers(channels))
+        let s = sumBuffer(2 * channels, workers: geometry.workers)
         if geometry.wide {
             SIMD16<Float>.sumsBackward(x.data, y.data, dy.data, g.data, masked: relu, geometry, s.base, width: s.width)
         } else {
@@ -165,7 +165,7 @@ struct BlockGeometry {
         pixels = shape[2] * shape[3]
     }
 
-    func workers(_ channels: Int) -> Int { max(min(ComputeThreads.count, planes), 1) }
+    var workers: Int { max(min(ComputeThreads.count, planes), 1) }
 
     /// 16-channel blocks (AVX-512 machines) rather than 8.
     var wide: Bool { ActivationLayout.channelBlock == 16 }
@@ -206,7 +206,7 @@ extension BlockVector {
                 }
             }
         }
-        for w in 1..<g.workers(channels) {
+        for w in 1..<g.workers {
             for i in 0..<width { sums[i] += sums[w * width + i] }
         }
     }

@@ -25,8 +25,8 @@ public enum ResNet: String, Sendable, CaseIterable {
     public var features: Int { 512 * expansion }
 
     /// The trunk as named stages ("conv1", "bn1", "maxpool", "layer1"…"layer4", "avgpool"), weights drawn
-    /// from `rng` (Kaiming normal, fan-out). `zeroResidualGamma` starts each block's last BatchNorm γ at 0.
-    public func trunk(inputChannels: Int = 3, stem: Stem, backend: ResNetBackend = .oneDNN, zeroResidualGamma: Bool = false,
+    /// from `rng` (Kaiming normal, fan-out); `zeroResidualGammas(in:)` makes each block start as the identity.
+    public func trunk(inputChannels: Int = 3, stem: Stem, backend: ResNetBackend = .oneDNN,
                       rng: inout RandomGenerator, communicator: (any Communicator)?) -> Sequential {
         let make = ResNetBackend.Factory(backend, communicator: communicator)
         func conv(_ inChannels: Int, _ outChannels: Int, _ kernel: Int, stride: Int = 1, first: Bool = false) -> any Layer {
@@ -42,22 +42,13 @@ public enum ResNet: String, Sendable, CaseIterable {
             layers.append(("conv1", conv(inputChannels, 64, 3, first: true)))
             layers.append(("bn1", make.norm(64, relu: true)))
         }
-        var channels = 64
-        for (stage, count) in blocksPerStage.enumerated() {
-            let width = 64 << stage, out = width * expansion
+        for (stage, plans) in blockPlans.enumerated() {
             var blocks: [(String, any Layer)] = []
-            for b in 0..<count {
-                let stride = b == 0 && stage > 0 ? 2 : 1
-                let shapes: [(inC: Int, outC: Int, kernel: Int, stride: Int)] = bottleneck
-                    ? [(channels, width, 1, 1), (width, width, 3, stride), (width, out, 1, 1)]
-                    : [(channels, width, 3, stride), (width, out, 3, 1)]
-                let convolutions = shapes.map { conv($0.inC, $0.outC, $0.kernel, stride: $0.stride) }
-                let norms = shapes.indices.map { make.norm(shapes[$0].outC, relu: true) }
-                let downsample = stride != 1 || channels != out ? (conv(channels, out, 1, stride: stride), make.norm(out, relu: false)) : nil
-                let block = ResidualBlock(convolutions: convolutions, norms: norms, downsample: downsample, factory: make)
-                if zeroResidualGamma { block.lastNorm.gamma.value.zero() }
-                blocks.append(("\(b)", block))
-                channels = out
+            for (b, plan) in plans.enumerated() {
+                let convolutions = plan.convolutions.map { conv($0.inChannels, $0.outChannels, $0.kernel, stride: $0.stride) }
+                let norms = plan.convolutions.map { make.norm($0.outChannels, relu: true) }
+                let downsample = plan.downsample.map { (conv($0.inChannels, $0.outChannels, 1, stride: $0.stride), make.norm($0.outChannels, relu: false)) }
+                blocks.append(("\(b)", ResidualBlock(convolutions: convolutions, norms: norms, downsample: downsample, factory: make)))
             }
             layers.append(("layer\(stage + 1)", Sequential(blocks)))
         }
@@ -77,39 +68,56 @@ public enum ResNet: String, Sendable, CaseIterable {
         return sequential.layers.reduce(0) { $0 + zeroResidualGammas(in: $1.layer) }
     }
 
+    /// One convolution of a block: 1×1 or 3×3 ("same" padding), or the 1×1 downsample.
+    struct ConvolutionShape {
+        let inChannels: Int, outChannels: Int, kernel: Int, stride: Int
+    }
+
+    /// A residual block's convolutions and, when its shape changes, its downsample.
+    struct BlockPlan {
+        let convolutions: [ConvolutionShape]
+        let downsample: ConvolutionShape?
+    }
+
+    /// The blocks of each stage: basic blocks 3×3 → 3×3, bottlenecks 1×1 → 3×3 → 1×1 with the stride on the
+    /// 3×3 (torchvision's ResNet v1.5); the first block of stages 2–4 halves the image.
+    var blockPlans: [[BlockPlan]] {
+        var channels = 64
+        return blocksPerStage.enumerated().map { stage, count in
+            let width = 64 << stage, out = width * expansion
+            return (0..<count).map { b in
+                let stride = b == 0 && stage > 0 ? 2 : 1
+                let convolutions = bottleneck
+                    ? [ConvolutionShape(inChannels: channels, outChannels: width, kernel: 1, stride: 1),
+                       ConvolutionShape(inChannels: width, outChannels: width, kernel: 3, stride: stride),
+                       ConvolutionShape(inChannels: width, outChannels: out, kernel: 1, stride: 1)]
+                    : [ConvolutionShape(inChannels: channels, outChannels: width, kernel: 3, stride: stride),
+                       ConvolutionShape(inChannels: width, outChannels: out, kernel: 3, stride: 1)]
+                let downsample = stride != 1 || channels != out
+                    ? ConvolutionShape(inChannels: channels, outChannels: out, kernel: 1, stride: stride) : nil
+                channels = out
+                return BlockPlan(convolutions: convolutions, downsample: downsample)
+            }
+        }
+    }
+
     /// Multiply-adds of one forward pass per image (convolutions only) at `size`×`size`.
     public func forwardMultiplyAdds(imageSize size: Int, stem: Stem) -> Double {
-        var total = 0.0
-        var side = size
-        func conv(_ inC: Int, _ outC: Int, _ kernel: Int, _ stride: Int) {
-            side = (side + 2 * (kernel / 2) - kernel) / stride + 1
-            total += Double(inC * outC * kernel * kernel) * Double(side * side)
+        /// Output side of a "same"-padded convolution, and its multiply-adds on a side×side input.
+        func conv(_ c: ConvolutionShape, _ side: Int) -> (side: Int, multiplyAdds: Double) {
+            let out = (side + 2 * (c.kernel / 2) - c.kernel) / c.stride + 1
+            return (out, Double(c.inChannels * c.outChannels * c.kernel * c.kernel * out * out))
         }
-        if stem == .imagenet {
-            conv(3, 64, 7, 2)
-            side = (side + 2 - 3) / 2 + 1
-        } else {
-            conv(3, 64, 3, 1)
-        }
-        var channels = 64
-        for (stage, count) in blocksPerStage.enumerated() {
-            let width = 64 << stage, out = width * expansion
-            for b in 0..<count {
-                let stride = b == 0 && stage > 0 ? 2 : 1
-                let input = side
-                if bottleneck {
-                    conv(channels, width, 1, 1); conv(width, width, 3, stride); conv(width, out, 1, 1)
-                } else {
-                    conv(channels, width, 3, stride); conv(width, out, 3, 1)
-                }
-                if stride != 1 || channels != out {
-                    let after = side
-                    side = input
-                    conv(channels, out, 1, stride)
-                    side = after
-                }
-                channels = out
+        let first = conv(ConvolutionShape(inChannels: 3, outChannels: 64, kernel: stem == .imagenet ? 7 : 3, stride: stem == .imagenet ? 2 : 1), size)
+        var total = first.multiplyAdds
+        var side = stem == .imagenet ? (first.side + 2 - 3) / 2 + 1 : first.side   // 3×3/2 max-pool, padding 1
+        for plan in blockPlans.joined() {
+            let input = side
+            for c in plan.convolutions {
+                let r = conv(c, side)
+                (side, total) = (r.side, total + r.multiplyAdds)
             }
+            if let d = plan.downsample { total += conv(d, input).multiplyAdds }
         }
         return total
     }
