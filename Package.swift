@@ -25,6 +25,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng"),
         .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG"),
+        .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto"),
         // Collectives: the protocol and the single-process implementation; the MPI implementation beside it.
         .target(name: "L2CComm", swiftSettings: fastMath),
         .target(name: "L2CMPI", dependencies: ["CMPI", "L2CComm"], swiftSettings: fastMath),
@@ -35,7 +36,7 @@ let package = Package(
         // Datasets, formats, sharded sampling.
         .target(name: "L2CData", dependencies: ["CZlib", "CPNG", "CTurboJPEG", "L2CTensor"], swiftSettings: fastMath),
         // Training drivers, checkpoints, logs.
-        .target(name: "L2CTrain", dependencies: ["L2CCluster", "L2CData", "L2CTensor", "L2CComm"], swiftSettings: fastMath),
+        .target(name: "L2CTrain", dependencies: ["CCrypto", "L2CCluster", "L2CData", "L2CTensor", "L2CComm"], swiftSettings: fastMath),
         .executableTarget(
             name: "l2c",
             dependencies: ["L2CTrain", "L2CMPI", .product(name: "ArgumentParser", package: "swift-argument-parser")],

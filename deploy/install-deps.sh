@@ -7,6 +7,7 @@ packages=(
   libopenblas-dev                 # CBLAS GEMM
   libdnnl-dev                     # oneDNN
   libturbojpeg0-dev libpng-dev zlib1g-dev  # image decoders, gzip
+  libssl-dev                      # SHA-256 of checkpoints (libcrypto)
   pkg-config python3-pip gzip     # build helpers and the data fetcher
 )
 missing=()

@@ -11,4 +11,5 @@ swift build -c release --build-tests
 # Multi-host mpirun with the project's hostfile and a 2-node Slurm job, on fake hosts of this machine
 # (needs the cluster kit beside the project, as in CI).
 if [ -d ../shared/cluster ]; then deploy/cluster-test.sh; else echo "test: ../shared/cluster not found: multi-host tests skipped" >&2; fi
-swift test -c release --skip-build
+# A fresh, empty temporary folder: a test that reads another test's leftovers fails here, as on a new machine.
+TMPDIR=$(mktemp -d) swift test -c release --skip-build

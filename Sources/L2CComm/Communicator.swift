@@ -1,3 +1,5 @@
+import Foundation
+
 /// The collectives L2C needs, behind one protocol: MPI across processes, or a single process.
 ///
 /// Every call is collective: all ranks call it in the same order with the same counts.
@@ -19,10 +21,17 @@ public protocol Communicator: AnyObject {
     func broadcast(_ buffer: UnsafeMutablePointer<Float>, count: Int, root: Int)
     func broadcast(_ buffer: UnsafeMutablePointer<UInt8>, count: Int, root: Int)
     func barrier()
+    /// The collective this rank is inside right now, nil between collectives (read by the stall watchdog
+    /// from another thread).
+    var pendingCollective: String? { get }
+    /// Ends every rank of the job at once (MPI_Abort): for a rank that cannot reach the others any more.
+    func abort(code: Int32) -> Never
 }
 
 extension Communicator {
     public var isRoot: Bool { rank == 0 }
+    public var pendingCollective: String? { nil }
+    public func abort(code: Int32) -> Never { exit(code) }
 
     public func max(_ value: Int64) -> Int64 {
         var v = value

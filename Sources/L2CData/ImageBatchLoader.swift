@@ -11,7 +11,7 @@ public enum BadImagePolicy: String, Sendable, CaseIterable {
 
 /// Decodes this rank's shard of each global batch on a pool of worker threads, a few batches ahead.
 ///
-/// Batch t is epoch t / batchesPerEpoch of `sampler`, so each rank reads only its own images. Workers take
+/// Batch t (from `firstBatch`, where a resumed run continues) is epoch t / batchesPerEpoch of `sampler`, so each rank reads only its own images. Workers take
 /// (batch, position) tasks in order and write straight into one of `prefetch` batch buffers; a buffer is
 /// refilled only after the trainer has asked for the batch after it. Augmentation is keyed by (seed, epoch,
 /// sample), so the batches are the same whatever the worker count.
@@ -20,9 +20,10 @@ public final class ImageBatchLoader: BatchSource {
     private var threads: [Thread] = []
 
     public init(folder: ImageFolder, sampler: DistributedSampler, augmentation: ImageAugmentation, workers: Int,
-                prefetch: Int = 3, badImages: BadImagePolicy, seed: UInt64, report: @escaping @Sendable (String) -> Void = { _ in }) {
+                prefetch: Int = 3, badImages: BadImagePolicy, seed: UInt64, firstBatch: Int = 0,
+                report: @escaping @Sendable (String) -> Void = { _ in }) {
         state = LoaderState(folder: folder, sampler: sampler, augmentation: augmentation, prefetch: max(prefetch, 1),
-                            badImages: badImages, seed: seed, report: report)
+                            badImages: badImages, seed: seed, firstBatch: firstBatch, report: report)
         for w in 0..<max(workers, 1) {
             let state = self.state
             let thread = Thread { state.work() }
@@ -71,7 +72,9 @@ final class LoaderState: @unchecked Sendable {
     }
 
     init(folder: ImageFolder, sampler: DistributedSampler, augmentation: ImageAugmentation, prefetch: Int,
-         badImages: BadImagePolicy, seed: UInt64, report: @escaping @Sendable (String) -> Void) {
+         badImages: BadImagePolicy, seed: UInt64, firstBatch: Int, report: @escaping @Sendable (String) -> Void) {
+        consumed = firstBatch
+        nextTask = firstBatch * sampler.localBatch
         self.folder = folder
         self.sampler = sampler
         self.augmentation = augmentation

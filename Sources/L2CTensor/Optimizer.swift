@@ -4,6 +4,12 @@ import Foundation
 public protocol Optimizer: AnyObject {
     var learningRate: Float { get set }
     func step(_ parameters: [(name: String, parameter: Parameter)])
+    /// Steps taken so far (Adam's bias correction depends on it).
+    var stepCount: Int { get set }
+    /// The optimizer's tensors by the names a PyTorch user knows them under: `optimizer.<parameter>.exp_avg`,
+    /// `.exp_avg_sq` (Adam), `.momentum_buffer` (SGD with momentum). Missing ones are created as zeros, which
+    /// is what a state that has not stepped yet holds, so restoring into them continues bit for bit.
+    func namedState(_ parameters: [(name: String, parameter: Parameter)]) -> [(name: String, tensor: Tensor)]
 }
 
 /// SGD with optional (Nesterov) momentum and L2 weight decay, as torch.optim.SGD:
@@ -14,6 +20,7 @@ public final class SGD: Optimizer {
     public let nesterov: Bool
     public let weightDecay: Float
     private var velocity: [ObjectIdentifier: Tensor] = [:]
+    public var stepCount = 0
 
     public init(learningRate: Float, momentum: Float = 0, nesterov: Bool = false, weightDecay: Float = 0) {
         self.learningRate = learningRate
@@ -22,7 +29,16 @@ public final class SGD: Optimizer {
         self.weightDecay = weightDecay
     }
 
+    private func velocity(_ p: Parameter) -> Tensor {
+        velocity[ObjectIdentifier(p)] ?? { let t = Tensor(shape: p.value.shape); velocity[ObjectIdentifier(p)] = t; return t }()
+    }
+
+    public func namedState(_ parameters: [(name: String, parameter: Parameter)]) -> [(name: String, tensor: Tensor)] {
+        momentum == 0 ? [] : parameters.map { (name: "optimizer.\($0.name).momentum_buffer", tensor: velocity($0.parameter)) }
+    }
+
     public func step(_ parameters: [(name: String, parameter: Parameter)]) {
+        stepCount += 1
         for (_, p) in parameters {
             let w = p.value.data, g = p.gradient.data
             let decay = p.decays ? weightDecay : 0
@@ -30,8 +46,7 @@ public final class SGD: Optimizer {
                 for i in 0..<p.value.count { w[i] -= learningRate * (g[i] + decay * w[i]) }
                 continue
             }
-            let v = velocity[ObjectIdentifier(p)] ?? { let t = Tensor(shape: p.value.shape); velocity[ObjectIdentifier(p)] = t; return t }()
-            let vd = v.data
+            let vd = velocity(p).data
             for i in 0..<p.value.count {
                 let gi = g[i] + decay * w[i]
                 vd[i] = momentum * vd[i] + gi
@@ -48,7 +63,7 @@ public final class Adam: Optimizer {
     public let beta1: Float, beta2: Float, epsilon: Float
     public let weightDecay: Float
     private var moments: [ObjectIdentifier: (m: Tensor, v: Tensor)] = [:]
-    private var steps = 0
+    public var stepCount = 0
 
     public init(learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8, weightDecay: Float = 0) {
         self.learningRate = learningRate
@@ -58,16 +73,27 @@ public final class Adam: Optimizer {
         self.weightDecay = weightDecay
     }
 
+    private func moments(_ p: Parameter) -> (m: Tensor, v: Tensor) {
+        moments[ObjectIdentifier(p)] ?? {
+            let s = (m: Tensor(shape: p.value.shape), v: Tensor(shape: p.value.shape))
+            moments[ObjectIdentifier(p)] = s
+            return s
+        }()
+    }
+
+    public func namedState(_ parameters: [(name: String, parameter: Parameter)]) -> [(name: String, tensor: Tensor)] {
+        parameters.flatMap { entry -> [(name: String, tensor: Tensor)] in
+            let s = moments(entry.parameter)
+            return [(name: "optimizer.\(entry.name).exp_avg", tensor: s.m), (name: "optimizer.\(entry.name).exp_avg_sq", tensor: s.v)]
+        }
+    }
+
     public func step(_ parameters: [(name: String, parameter: Parameter)]) {
-        steps += 1
-        let correction1 = 1 - powf(beta1, Float(steps)), correction2 = 1 - powf(beta2, Float(steps))
+        stepCount += 1
+        let correction1 = 1 - powf(beta1, Float(stepCount)), correction2 = 1 - powf(beta2, Float(stepCount))
         let stepSize = learningRate / correction1
         for (_, p) in parameters {
-            let state = moments[ObjectIdentifier(p)] ?? {
-                let s = (m: Tensor(shape: p.value.shape), v: Tensor(shape: p.value.shape))
-                moments[ObjectIdentifier(p)] = s
-                return s
-            }()
+            let state = moments(p)
             let w = p.value.data, g = p.gradient.data, m = state.m.data, v = state.v.data
             let decay = p.decays ? weightDecay : 0
             for i in 0..<p.value.count {

@@ -19,8 +19,16 @@ public struct ACOLConfig: Sendable {
     public var reviveDeadNodes = false
     public var optimization = Optimization()
     public var out: String?
+    public var checkpoints = CheckpointPolicy()
 
     public init(data: String) { self.data = data }
+
+    /// What cannot change when the run resumes.
+    var resumeOptions: [String: String] {
+        optimization.resumeOptions.merging(["--data": data, "--model": model.rawValue, "--parents": "\(parents)", "--duplicates": "\(duplicates)",
+                                            "--coarse-map": coarseMap ?? "", "--c1": "\(c1)", "--c2": "\(c2)", "--c3": "\(c3)", "--c4": "\(c4)",
+                                            "--gar-warmup": "\(garWarmup)", "--revive-dead": "\(reviveDeadNodes)"]) { a, _ in a }
+    }
 
     var fingerprint: String {
         [data, model.rawValue, "\(parents)", "\(duplicates)", coarseMap ?? "", "\(c1)", "\(c2)", "\(c3)", "\(c4)", "\(garWarmup)",
@@ -54,6 +62,7 @@ public enum ACOLExperiment {
     public static func run(_ config: ACOLConfig, communicator comm: any Communicator) throws -> [String: Any] {
         let console = Console(rank: comm.rank)
         try comm.requireAgreement("the configuration (every rank must get the same options)", stableHash(config.fingerprint))
+        let session = try RunSession(command: "acol", options: config.resumeOptions, out: config.out, policy: config.checkpoints, communicator: comm)
         guard config.parents >= 1, config.duplicates >= 1 else { throw ConfigError("--parents", "parents and duplicates must be at least 1") }
         let (train, test) = try comm.checked("loading data") { (try load(config, split: .train), try load(config, split: .test)) }
         try comm.requireAgreement("the training set size", Int64(train.dataset.count))
@@ -66,13 +75,24 @@ public enum ACOLExperiment {
         try comm.requireAgreement("the parameter shapes", stableHash(ParameterSync.shapeSignature(model.stateTensors)))
         ParameterSync.broadcastFromRoot(model.stateTensors, comm)
         let output = model.layers.last!.layer as! Linear
-        let log = try openMetricsLog(out: config.out, communicator: comm)
+        let log = try openMetricsLog(out: config.out, session: session)
         let loop = try TrainingLoop(label: "acol", sampleCount: data.count, optimization: config.optimization,
-                                    parameters: model.parameters, log: log, communicator: comm)
+                                    parameters: model.parameters, log: log, session: session)
         console.log("acol: \(config.model.rawValue), \(config.parents) parents × \(config.duplicates) duplicates, c1..c4 = \(config.c1), \(config.c2), \(config.c3), \(config.c4), \(loop.steps) steps")
         var epochActivity = [Double](repeating: 0, count: acol.nodes)
         var revived = 0
-        let (lastLoss, seconds) = try loop.run { batch in
+        // The epoch's node activity and the revival count continue bit for bit on resume.
+        let phase = PhaseState(tensors: model.stateTensors, save: {
+            ["epoch_activity": epochActivity.map { String($0.bitPattern, radix: 16) }.joined(separator: ","), "revived": "\(revived)"]
+        }, restore: { saved in
+            let bits = saved["epoch_activity"]?.split(separator: ",").compactMap { UInt64($0, radix: 16) } ?? []
+            guard bits.count == acol.nodes, let count = saved["revived"].flatMap(Int.init) else {
+                throw ConfigError("--resume", "the state's ACOL node activity does not match \(acol.nodes) nodes")
+            }
+            epochActivity = bits.map(Double.init(bitPattern:))
+            revived = count
+        })
+        let (lastLoss, seconds) = try loop.run(phase) { batch in
             let weight = config.garWarmup > 0 ? min(1, Double(batch.step + 1) / Double(config.garWarmup)) : 1
             let z = model.forward(data.batch(batch.localIndices), batch.pass)
             let result = acol.evaluate(localZ: z, coarseLabels: batch.localIndices.map { train.coarse[$0] }, garWeight: weight, communicator: comm)
@@ -84,6 +104,7 @@ public enum ACOLExperiment {
             }
             return result.loss
         }
+        try session.finish()
         // Scores: fine clusters = argmax node, against fine labels; coarse = argmax of the parent probabilities.
         let outputs = Evaluation.outputs(model, test.dataset, communicator: comm)
         let fine = Evaluation.argmax(outputs)
@@ -111,7 +132,7 @@ public enum ACOLExperiment {
             "revived_nodes": revived, "clusters_used": scores.clustersUsed, "per_parent": perParent, "ranks": comm.size,
             "global_batch": config.optimization.globalBatch, "steps": loop.steps, "loss": JSONLine.round(lastLoss),
             "images_per_sec": JSONLine.round(Double(loop.steps * config.optimization.globalBatch) / max(seconds, 1e-9), digits: 4),
-            "checkpoint": NSNull(),
+            "checkpoint": NSNull(), "state": session.latestState ?? NSNull(),
         ]
         log.write(result.merging(["phase": "result"]) { mine, _ in mine })
         if let out = config.out {

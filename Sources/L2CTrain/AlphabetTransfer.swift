@@ -23,8 +23,19 @@ public struct AlphabetTransferConfig: Sendable {
     public var spnOptimization = Optimization()
     public var clusterOptimization = Optimization()
     public var out: String?
+    public var checkpoints = CheckpointPolicy()
 
     public init(root: String) { self.root = root }
+
+    /// What cannot change when the run resumes.
+    var resumeOptions: [String: String] {
+        var options = clusterOptimization.resumeOptions.merging(spnOptimization.resumeOptions.map { ("spn \($0.key)", $0.value) }) { a, _ in a }
+        options.merge(["--data": root, "--aux-alphabets": "\(auxiliaryAlphabets)", "--target-alphabets": "\(targetAlphabets)",
+                       "--model": model.rawValue, "--loss": loss.rawValue, "--clusters": "\(clusters ?? 0)", "--oracle-similarity": "\(oracleSimilarity)",
+                       "--spn": spnCheckpoint ?? "", "--spn-statistics": spnStatistics.rawValue,
+                       "--classes-per-batch": "\(balance.classes)x\(balance.samples)"]) { a, _ in a }
+        return options
+    }
 
     var fingerprint: String {
         [root, "\(auxiliaryAlphabets)", "\(targetAlphabets)", model.rawValue, loss.rawValue, "\(clusters ?? 0)", "\(oracleSimilarity)",
@@ -50,7 +61,9 @@ public enum AlphabetTransfer {
                     try ImageFolderReader.load(root: config.root, alphabets: targets))
         }
         try comm.requireAgreement("the target image count", Int64(targets.dataset.count))
-        let log = try openMetricsLog(out: config.out, communicator: comm)
+        let session = try RunSession(command: "transfer", options: config.resumeOptions, out: config.out, policy: config.checkpoints,
+                                     communicator: comm)
+        let log = try openMetricsLog(out: config.out, session: session)
         var summary: [String: Any] = ["k": config.clusters.map { $0 as Any } ?? "known", "ranks": comm.size,
                                       "global_batch": config.clusterOptimization.globalBatch, "loss_kind": config.loss.rawValue,
                                       "oracle_similarity": config.oracleSimilarity, "target_alphabets": targets.alphabets.count]
@@ -58,7 +71,7 @@ public enum AlphabetTransfer {
         if let auxiliary {
             console.log("spn: \(auxiliary.alphabets.count) auxiliary alphabets, \(auxiliary.classNames.count) characters, \(auxiliary.dataset.count) images")
             let network = try CrossTask.trainSimilarityNetwork(auxiliary.dataset, architecture: config.model, optimization: config.spnOptimization,
-                                                               balance: config.balance, log: log, communicator: comm)
+                                                               balance: config.balance, log: log, session: session)
             if let out = config.out {
                 let path = (out as NSString).appendingPathComponent("spn.safetensors")
                 try comm.checked("writing the SPN checkpoint") {
@@ -72,6 +85,12 @@ public enum AlphabetTransfer {
         }
         var rows: [[String: Any]] = []
         for index in targets.alphabets.indices {
+            // Each alphabet is a phase of its own: one finished before the run stopped keeps its scores.
+            let phase = "cluster.\(index)"
+            if let row = session.completedRecord(phase)?["row"].flatMap({ try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }) {
+                rows.append(row)
+                continue
+            }
             let data = targets.alphabet(index)
             let truth = data.classes.count
             let k = config.clusters ?? truth
@@ -79,7 +98,8 @@ public enum AlphabetTransfer {
             optimization.seed = config.clusterOptimization.seed &+ UInt64(index)
             let supervision: PairSupervision = spn.map { .network($0, statistics: config.spnStatistics) } ?? .oracle
             let (model, _, _) = try CrossTask.trainClusteringNetwork(data, architecture: config.model, clusters: k, loss: loss,
-                                                                     supervision: supervision, optimization: optimization, log: log, communicator: comm)
+                                                                     supervision: supervision, optimization: optimization, log: log,
+                                                                     phase: phase, session: session)
             let predictions = Evaluation.predict(model, data, communicator: comm)
             let scores = ClusteringMetrics.score(truth: data.labels, predicted: predictions)
             var estimated = ClusterCountEstimate(minimumShare: config.minimumShare).estimate(predictions)
@@ -101,7 +121,10 @@ public enum AlphabetTransfer {
                                targets.alphabets[index], truth, k, scores.accuracy, scores.nmi, estimated, kmeans.accuracy))
             log.write(row.merging(["phase": "alphabet"]) { mine, _ in mine })
             rows.append(row)
+            session.complete(phase, record: ["row": JSONLine.encode(row)])
         }
+        try session.finish()
+        summary["state"] = session.latestState ?? NSNull()
         func mean(_ key: String) -> Double {
             let values = rows.compactMap { ($0[key] as? Double) ?? ($0[key] as? Int).map(Double.init) }
             return values.isEmpty ? .nan : values.reduce(0, +) / Double(values.count)

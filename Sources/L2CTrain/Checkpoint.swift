@@ -1,3 +1,4 @@
+import CCrypto
 import Foundation
 import L2CTensor
 
@@ -5,7 +6,8 @@ import L2CTensor
 /// an 8-byte little-endian header length, a JSON header {name: {dtype, shape, data_offsets}, "__metadata__": {…}},
 /// then the raw little-endian tensor data.
 ///
-/// Writes go to a temporary file in the same folder, are fsynced, then renamed over the target, so a crash
+/// Every file carries the SHA-256 of its tensor bytes in `__metadata__.sha256`, checked on load. Writes go to a
+/// temporary file in the same folder, are fsynced, renamed over the target and the folder fsynced, so a crash
 /// never leaves a half-written checkpoint in place of a good one.
 public enum Checkpoint {
     public struct Contents {
@@ -14,54 +16,78 @@ public enum Checkpoint {
     }
 
     public static func save(_ path: String, tensors: [(name: String, tensor: Tensor)], metadata: [String: String]) throws {
-        var header: [String: Any] = ["__metadata__": metadata]
-        var offset = 0
-        for (name, t) in tensors {
-            let bytes = t.count * 4
-            header[name] = ["dtype": "F32", "shape": t.shape, "data_offsets": [offset, offset + bytes]] as [String: Any]
-            offset += bytes
-        }
-        var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
-        // Pad the header with spaces to a multiple of 8 bytes, so the data is aligned.
-        while json.count % 8 != 0 { json.append(UInt8(ascii: " ")) }
-        var file = Data()
-        withUnsafeBytes(of: UInt64(json.count).littleEndian) { file.append(contentsOf: $0) }
-        file.append(json)
-        for (_, t) in tensors { file.append(UnsafeBufferPointer(start: t.data, count: t.count)) }
-        try AtomicFile.write(file, to: path)
+        try Snapshot(tensors, metadata: metadata).write(to: path)
     }
 
     public static func load(_ path: String) throws -> Contents {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw CheckpointError(path, "no such file or unreadable")
+        guard FileManager.default.fileExists(atPath: path) else { throw CheckpointError(path, "no such file") }
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) } catch {
+            throw CheckpointError(path, "cannot be read (\(error.localizedDescription))")
         }
-        guard data.count >= 8 else { throw CheckpointError(path, "header length: expected 8 bytes, file has \(data.count)") }
-        let headerLength = Int(data.prefix(8).withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) })
-        guard headerLength > 0, 8 + headerLength <= data.count else {
-            throw CheckpointError(path, "header length \(headerLength) exceeds the file size \(data.count)")
+        return try decode(data, path: path)
+    }
+
+    /// Parses and verifies a safetensors file's bytes. Every size the header declares is checked against the
+    /// file before anything is allocated.
+    public static func decode(_ data: Data, path: String) throws -> Contents {
+        guard data.count >= 8 else { throw CheckpointError(path, "header length: expected 8 bytes, the file has \(data.count)") }
+        let declared = data.prefix(8).withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+        guard declared > 0, declared <= UInt64(data.count - 8) else {
+            throw CheckpointError(path, "header length \(declared) does not fit the file size \(data.count) (truncated or not safetensors)")
         }
-        guard let header = try? JSONSerialization.jsonObject(with: data.subdata(in: 8..<(8 + headerLength))) as? [String: Any] else {
-            throw CheckpointError(path, "header is not a JSON object")
+        let dataStart = 8 + Int(declared)
+        guard let header = (try? JSONSerialization.jsonObject(with: data.subdata(in: 8..<dataStart))) as? [String: Any] else {
+            throw CheckpointError(path, "header: expected a JSON object")
         }
-        let dataStart = 8 + headerLength
-        var contents = Contents(tensors: [:], metadata: header["__metadata__"] as? [String: String] ?? [:])
+        var metadata: [String: String] = [:]
+        if let raw = header["__metadata__"] {
+            guard let strings = raw as? [String: String] else { throw CheckpointError(path, "__metadata__: expected an object of strings") }
+            metadata = strings
+        }
+        let payloadBytes = data.count - dataStart
+        var entries: [(name: String, shape: [Int], range: Range<Int>)] = []
         for (name, value) in header where name != "__metadata__" {
             guard let entry = value as? [String: Any], let dtype = entry["dtype"] as? String,
                   let shape = entry["shape"] as? [Int], let offsets = entry["data_offsets"] as? [Int], offsets.count == 2 else {
-                throw CheckpointError(path, "tensor '\(name)': expected dtype, shape and data_offsets")
+                throw CheckpointError(path, "tensor '\(name)': expected dtype (string), shape and data_offsets (integer arrays)")
             }
             guard dtype == "F32" else { throw CheckpointError(path, "tensor '\(name)': dtype \(dtype), expected F32") }
-            let count = shape.reduce(1, *)
-            guard offsets[1] - offsets[0] == count * 4, dataStart + offsets[1] <= data.count else {
-                throw CheckpointError(path, "tensor '\(name)': data_offsets \(offsets) do not fit shape \(shape) and the file size")
+            guard shape.allSatisfy({ $0 >= 0 }), let count = elementCount(shape) else {
+                throw CheckpointError(path, "tensor '\(name)': shape \(shape) is negative or too large")
             }
-            var values = [Float](repeating: 0, count: count)
+            guard offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= payloadBytes, offsets[1] - offsets[0] == count * 4 else {
+                throw CheckpointError(path, "tensor '\(name)': data_offsets \(offsets) do not fit shape \(shape) and the \(payloadBytes) data bytes (truncated?)")
+            }
+            entries.append((name, shape, offsets[0]..<offsets[1]))
+        }
+        if let expected = metadata["sha256"] {
+            let actual = data.withUnsafeBytes { SHA256Digest.hex(UnsafeRawBufferPointer(rebasing: $0[dataStart...])) }
+            guard actual == expected else {
+                throw CheckpointError(path, "sha256 of the tensor data is \(actual), the header says \(expected): the file is corrupt")
+            }
+        }
+        var contents = Contents(tensors: [:], metadata: metadata)
+        for (name, shape, range) in entries {
+            var values = [Float](repeating: 0, count: range.count / 4)
             values.withUnsafeMutableBytes { dst in
-                data.copyBytes(to: dst.bindMemory(to: UInt8.self), from: (dataStart + offsets[0])..<(dataStart + offsets[1]))
+                data.copyBytes(to: dst.bindMemory(to: UInt8.self), from: (dataStart + range.lowerBound)..<(dataStart + range.upperBound))
             }
+            guard values.allSatisfy({ $0.isFinite }) else { throw CheckpointError(path, "tensor '\(name)': holds NaN or Inf") }
             contents.tensors[name] = (shape, values)
         }
         return contents
+    }
+
+    /// The element count of a shape, nil when it overflows.
+    static func elementCount(_ shape: [Int]) -> Int? {
+        var count = 1
+        for d in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: d)
+            guard !overflow, product <= Int.max / 8 else { return nil }
+            count = product
+        }
+        return count
     }
 
     /// Copies a checkpoint's tensors into a model's, checking that every name and shape agrees.
@@ -73,6 +99,72 @@ public enum Checkpoint {
             }
             saved.values.withUnsafeBufferPointer { t.data.update(from: $0.baseAddress!, count: t.count) }
         }
+    }
+
+    /// A copy of named tensors taken at one moment (one memcpy into a contiguous buffer), written later,
+    /// possibly on another thread, while training goes on.
+    public struct Snapshot: @unchecked Sendable {
+        let names: [String]
+        let shapes: [[Int]]
+        let payload: [Float]
+        public let metadata: [String: String]
+
+        public init(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String]) {
+            names = tensors.map(\.name)
+            shapes = tensors.map(\.tensor.shape)
+            var payload = [Float](repeating: 0, count: tensors.reduce(0) { $0 + $1.tensor.count })
+            payload.withUnsafeMutableBufferPointer { buffer in
+                var offset = 0
+                for (_, t) in tensors {
+                    (buffer.baseAddress! + offset).update(from: t.data, count: t.count)
+                    offset += t.count
+                }
+            }
+            self.payload = payload
+            self.metadata = metadata
+        }
+
+        public var bytes: Int { payload.count * 4 }
+
+        /// The whole file: header (with the payload's SHA-256) and payload.
+        public func encoded() throws -> Data {
+            var meta = metadata
+            meta["sha256"] = payload.withUnsafeBytes { SHA256Digest.hex($0) }
+            var header: [String: Any] = ["__metadata__": meta]
+            var offset = 0
+            for (name, shape) in zip(names, shapes) {
+                let bytes = shape.reduce(1, *) * 4
+                header[name] = ["dtype": "F32", "shape": shape, "data_offsets": [offset, offset + bytes]] as [String: Any]
+                offset += bytes
+            }
+            var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
+            // Pad the header with spaces to a multiple of 8 bytes, so the data is aligned.
+            while json.count % 8 != 0 { json.append(UInt8(ascii: " ")) }
+            var file = Data(capacity: 8 + json.count + bytes)
+            withUnsafeBytes(of: UInt64(json.count).littleEndian) { file.append(contentsOf: $0) }
+            file.append(json)
+            payload.withUnsafeBytes { file.append(contentsOf: $0) }
+            return file
+        }
+
+        public func write(to path: String) throws { try AtomicFile.write(try encoded(), to: path) }
+    }
+}
+
+/// SHA-256 through OpenSSL's libcrypto (SHA-NI where the CPU has it).
+public enum SHA256Digest {
+    public static func hex(_ bytes: UnsafeRawBufferPointer) -> String {
+        var digest = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_LENGTH))
+        _ = digest.withUnsafeMutableBufferPointer { out in
+            SHA256(bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, out.baseAddress!)
+        }
+        return digest.map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The digest of a file's bytes (nil if it cannot be read).
+    public static func ofFile(_ path: String) -> String? {
+        guard let data = try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) else { return nil }
+        return data.withUnsafeBytes { hex($0) }
     }
 }
 
@@ -86,7 +178,7 @@ public struct CheckpointError: Error, CustomStringConvertible {
     public var description: String { "\(path): \(message)" }
 }
 
-/// Write-to-temporary, fsync, rename: the target is either the old file or the complete new one.
+/// Write-to-temporary, fsync, rename, fsync of the folder: the target is either the old file or the complete new one.
 public enum AtomicFile {
     public static func write(_ data: Data, to path: String) throws {
         let url = URL(fileURLWithPath: path)

@@ -19,10 +19,12 @@ public enum JSONLine {
 public final class MetricsLog {
     private let handle: FileHandle?
 
-    public init(path: String?) throws {
+    /// `append` continues an existing log (a resumed run); otherwise the file starts empty.
+    public init(path: String?, append: Bool = false) throws {
         guard let path else { handle = nil; return }
-        _ = FileManager.default.createFile(atPath: path, contents: nil)
+        if !(append && FileManager.default.fileExists(atPath: path)) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
         guard let h = FileHandle(forWritingAtPath: path) else { throw CheckpointError(path, "cannot open the metrics log for writing") }
+        h.seekToEndOfFile()
         handle = h
     }
 

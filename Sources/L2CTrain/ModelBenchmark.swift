@@ -76,7 +76,8 @@ public enum ModelBenchmark {
                 if timed { backwardTime[i] += now() - t }
             }
             let t0 = now()
-            ParameterSync.allReduceGradients(parameters, comm, packed: &packed)
+            var noControl: [Float] = []
+            ParameterSync.allReduceGradients(parameters, comm, packed: &packed, control: &noControl)
             let t1 = now()
             optimizer.step(parameters)
             for (_, p) in parameters { p.gradient.zero() }

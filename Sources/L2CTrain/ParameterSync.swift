@@ -10,22 +10,26 @@ public enum ParameterSync {
 
     /// Σ over ranks of every parameter gradient, in one all-reduce over a packed buffer.
     /// Each rank's gradient is its share of the global-batch loss, so the sum is the global gradient.
+    /// `control` rides along at the end of the same buffer and comes back summed over ranks: the loop's
+    /// stop and checkpoint requests cost no extra round trip.
     public static func allReduceGradients(_ parameters: [(name: String, parameter: Parameter)], _ communicator: any Communicator,
-                                          packed: inout Tensor?) {
+                                          packed: inout Tensor?, control: inout [Float]) {
         guard communicator.size > 1 else { return }
-        let total = parameters.reduce(0) { $0 + $1.parameter.gradient.count }
-        let buffer = Tensor.reuse(&packed, shape: [total])
+        let gradients = parameters.reduce(0) { $0 + $1.parameter.gradient.count }
+        let buffer = Tensor.reuse(&packed, shape: [gradients + control.count])
         var offset = 0
         for (_, p) in parameters {
             (buffer.data + offset).update(from: p.gradient.data, count: p.gradient.count)
             offset += p.gradient.count
         }
-        communicator.allReduceSum(buffer.data, count: total)
+        control.withUnsafeBufferPointer { (buffer.data + gradients).update(from: $0.baseAddress!, count: $0.count) }
+        communicator.allReduceSum(buffer.data, count: gradients + control.count)
         offset = 0
         for (_, p) in parameters {
             p.gradient.data.update(from: buffer.data + offset, count: p.gradient.count)
             offset += p.gradient.count
         }
+        control.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: buffer.data + gradients, count: $0.count) }
     }
 
     /// A fingerprint of the names and shapes, for checking that all ranks built the same model.

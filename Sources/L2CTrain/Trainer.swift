@@ -14,12 +14,14 @@ public struct TrainingReport {
     public var imagesPerSecond: Double
     public var seconds: Double
     public var checkpoint: String?
+    /// The newest training state (OUT/checkpoints), from which `--resume` continues.
+    public var state: String?
 
     public var json: [String: Any] {
         var o: [String: Any] = [
             "loss": JSONLine.round(finalLoss), "ranks": ranks, "global_batch": globalBatch, "steps": steps,
             "images_per_sec": JSONLine.round(imagesPerSecond, digits: 4), "train_seconds": JSONLine.round(seconds, digits: 4),
-            "checkpoint": checkpoint ?? NSNull(),
+            "checkpoint": checkpoint ?? NSNull(), "state": state ?? NSNull(),
         ]
         if let s = scores {
             o["acc"] = JSONLine.round(s.accuracy); o["nmi"] = JSONLine.round(s.nmi); o["ari"] = JSONLine.round(s.ari)
@@ -44,11 +46,13 @@ public final class Trainer {
     public func run() throws -> TrainingReport {
         let comm = communicator
         try comm.requireAgreement("the configuration (every rank must get the same options)", stableHash(config.fingerprint))
+        let session = try RunSession(command: "train", options: config.resumeOptions, out: config.out, policy: config.checkpoints, communicator: comm)
+        let firstStep = session.resumePoint("train")?.step ?? 0
         let (train, test) = try comm.checked("loading data") { () -> (any TrainingInput, Dataset?) in
             let train: any TrainingInput
             if ImageFolderDataset.holdsImages(config.data) {
                 train = try StreamingImageInput(try ImageFolder(config.data), size: config.imageSize, workers: config.decodeWorkers,
-                                                badImages: config.badImages, optimization: config.optimization, communicator: comm) {
+                                                badImages: config.badImages, optimization: config.optimization, firstStep: firstStep, communicator: comm) {
                     [rank = comm.rank] in FileHandle.standardError.write(Data("l2c: rank \(rank): \($0)\n".utf8))
                 }
             } else {
@@ -69,11 +73,11 @@ public final class Trainer {
         config.optimization.initialise(model)
         try comm.requireAgreement("the parameter shapes", stableHash(ParameterSync.shapeSignature(model.stateTensors)))
         ParameterSync.broadcastFromRoot(model.stateTensors, comm)
-        let log = try openMetricsLog(out: config.out, communicator: comm)
+        let log = try openMetricsLog(out: config.out, session: session)
         let loop = try TrainingLoop(label: "train", sampleCount: train.count, optimization: config.optimization,
-                                    parameters: model.parameters, log: log, communicator: comm)
+                                    parameters: model.parameters, log: log, session: session)
         console.log("\(config.model.rawValue) on \(train.count) samples of \(train.channels)×\(train.height)×\(train.width), loss \(config.loss.rawValue), K=\(config.clusters), \(comm.size) rank(s) × batch \(loop.localBatch) = \(config.optimization.globalBatch), \(loop.steps) steps")
-        let (lastLoss, seconds) = try loop.run { batch in
+        let (lastLoss, seconds) = try loop.run(PhaseState(tensors: model.stateTensors)) { batch in
             let (images, globalLabels) = try train.batch(batch, communicator: comm)
             let logits = model.forward(images, batch.pass)
             let loss: Double, gradLogits: Tensor
@@ -90,11 +94,13 @@ public final class Trainer {
             _ = model.backward(gradLogits)
             return loss
         }
+        try session.finish()
         let totalSteps = loop.steps
 
         let globalBatch = config.optimization.globalBatch
         var report = TrainingReport(scores: nil, finalLoss: lastLoss, ranks: comm.size, globalBatch: globalBatch, steps: totalSteps,
-                                    imagesPerSecond: Double(totalSteps * globalBatch) / max(seconds, 1e-9), seconds: seconds)
+                                    imagesPerSecond: Double(totalSteps * globalBatch) / max(seconds, 1e-9), seconds: seconds,
+                                    state: session.latestState)
         if let test {
             let scores = Evaluation.score(model, test, communicator: comm)
             report.scores = scores

@@ -68,6 +68,14 @@ public struct Optimization: Sendable {
          "\(weightDecay)", "\(learningRateStep)", "\(learningRateGamma)", "\(seed)", "\(synchronizedBatchNorm)", "\(zeroResidualGamma)"].joined(separator: "|")
     }
 
+    /// The options that fix the trajectory, by option name: they cannot change when a run resumes.
+    /// (Steps and epochs can: a resumed run may be extended.)
+    public var resumeOptions: [String: String] {
+        ["--batch-size": "\(globalBatch)", "--optimizer": optimizer.rawValue, "--lr": "\(learningRate)", "--momentum": "\(momentum)",
+         "--nesterov": "\(nesterov)", "--weight-decay": "\(weightDecay)", "--lr-step": "\(learningRateStep)", "--lr-gamma": "\(learningRateGamma)",
+         "--seed": "\(seed)", "--local-batchnorm": "\(!synchronizedBatchNorm)", "--zero-residual-gamma": "\(zeroResidualGamma)"]
+    }
+
     public func makeOptimizer() -> any Optimizer {
         switch optimizer {
         case .adam: return Adam(learningRate: learningRate, weightDecay: weightDecay)
@@ -106,8 +114,15 @@ public struct TrainingConfig: Sendable {
     public var imageSize = 224
     public var decodeWorkers = 2
     public var badImages: BadImagePolicy = .fail
+    public var checkpoints = CheckpointPolicy()
 
     public init(data: String) { self.data = data }
+
+    /// What cannot change when the run resumes.
+    var resumeOptions: [String: String] {
+        optimization.resumeOptions.merging(["--data": data, "--label-column": "\(labelColumn ?? -1)", "--model": model.rawValue,
+                                            "--loss": loss.rawValue, "--clusters": "\(clusters)", "--image-size": "\(imageSize)"]) { a, _ in a }
+    }
 
     /// A canonical text of every setting that must agree across ranks.
     public var fingerprint: String {

@@ -39,13 +39,13 @@ final class StreamingImageInput: TrainingInput {
     let loader: ImageBatchLoader
     let size: Int
 
-    init(_ folder: ImageFolder, size: Int, workers: Int, badImages: BadImagePolicy, optimization: Optimization,
+    init(_ folder: ImageFolder, size: Int, workers: Int, badImages: BadImagePolicy, optimization: Optimization, firstStep: Int,
          communicator comm: any Communicator, report: @escaping @Sendable (String) -> Void) throws {
         self.folder = folder
         self.size = size
         let sampler = try optimization.sampler(sampleCount: folder.count, communicator: comm)
         loader = ImageBatchLoader(folder: folder, sampler: sampler, augmentation: ImageAugmentation(size: size, mode: .train),
-                                  workers: workers, badImages: badImages, seed: optimization.seed, report: report)
+                                  workers: workers, badImages: badImages, seed: optimization.seed, firstBatch: firstStep, report: report)
     }
 
     var count: Int { folder.count }

@@ -14,27 +14,51 @@ public struct StepBatch {
     public let pass: Pass
 }
 
+/// What a loop saves of the network it trains and of its driver, and how it puts them back on resume.
+public struct PhaseState {
+    /// The network's tensors: parameters and buffers (BatchNorm running statistics), under their model names.
+    public var tensors: [(name: String, tensor: Tensor)]
+    /// The driver's own state of the phase (strings in the state's metadata).
+    public var save: () -> [String: String]
+    public var restore: ([String: String]) throws -> Void
+
+    public init(tensors: [(name: String, tensor: Tensor)], save: @escaping () -> [String: String] = { [:] },
+                restore: @escaping ([String: String]) throws -> Void = { _ in }) {
+        self.tensors = tensors
+        self.save = save
+        self.restore = restore
+    }
+}
+
 /// The data-parallel optimisation loop shared by every trainer: sharded global batches, zeroed gradients,
-/// the caller's forward/backward, all-reduced gradients, the optimiser step, logging.
+/// the caller's forward/backward, all-reduced gradients, the optimiser step, logging, and the run's
+/// lifecycle: training states on schedule and on stop signals, resume, the stall watchdog.
 public final class TrainingLoop {
     public let communicator: any Communicator
     public let schedule: any BatchSchedule
     public let steps: Int
+    /// The name of this loop in training states ("train", "spn", "cluster", "cluster.3", …).
+    public let phase: String
     let optimization: Optimization
     let parameters: [(name: String, parameter: Parameter)]
     let optimizer: any Optimizer
+    let session: RunSession
     let log: MetricsLog
     let console: Console
     let label: String
 
-    /// `label` prefixes log lines ("train", "spn", "cluster"). Global batches are shuffled from the whole
-    /// training set unless a `schedule` says otherwise.
-    public init(label: String, sampleCount: Int, optimization: Optimization, parameters: [(name: String, parameter: Parameter)],
-                log: MetricsLog, schedule: (any BatchSchedule)? = nil, communicator comm: any Communicator) throws {
+    /// `label` prefixes log lines ("train", "spn", "cluster"); `phase` (default: the label) names the loop in
+    /// states. Global batches are shuffled from the whole training set unless a `schedule` says otherwise.
+    public init(label: String, phase: String? = nil, sampleCount: Int, optimization: Optimization,
+                parameters: [(name: String, parameter: Parameter)], log: MetricsLog, schedule: (any BatchSchedule)? = nil,
+                session: RunSession) throws {
+        let comm = session.communicator
         communicator = comm
         self.label = label
+        self.phase = phase ?? label
         self.optimization = optimization
         self.parameters = parameters
+        self.session = session
         self.log = log
         console = Console(rank: comm.rank)
         self.schedule = try schedule ?? comm.checked("setting up the sampler") {
@@ -49,17 +73,47 @@ public final class TrainingLoop {
 
     public var localBatch: Int { schedule.globalBatch / communicator.size }
 
+    /// The step this loop starts at: 0, or where the state it resumes from stopped.
+    public var firstStep: Int { session.resumePoint(phase)?.step ?? 0 }
+
     /// Runs every step; `body` does forward and backward for its batch and returns the (global) loss.
-    public func run(_ body: (StepBatch) throws -> Double) throws -> (lastLoss: Double, seconds: Double) {
+    public func run(_ state: PhaseState, _ body: (StepBatch) throws -> Double) throws -> (lastLoss: Double, seconds: Double) {
         let comm = communicator
         var packed: Tensor?
-        var lastLoss = 0.0
+        var lastLoss = Double.nan
+        var secondsBefore = 0.0
+        let first = firstStep
+        if let resumed = session.resumePoint(phase) {
+            guard resumed.step <= steps else {
+                throw ConfigError(optimization.steps != nil ? "--steps" : "--epochs",
+                                  "\(resumed.path) is at \(phase) step \(resumed.step), beyond the \(steps) steps this run asks for")
+            }
+            try comm.checked("restoring the training state") {
+                try Checkpoint.restore(resumed.contents, into: state.tensors + optimizer.namedState(parameters), path: resumed.path)
+                optimizer.stepCount = resumed.optimizerSteps
+                try state.restore(resumed.phaseState)
+            }
+            lastLoss = resumed.phaseState["loop.loss"].flatMap(Double.init) ?? .nan
+            secondsBefore = resumed.phaseState["loop.seconds"].flatMap(Double.init) ?? 0
+        }
         let start = Date()
         let local = localBatch
         var batches: [[Int]] = []
-        for step in 0..<steps {
+        let saveState = { (step: Int, wait: Bool) throws -> String? in
+            var phaseState = state.save()
+            phaseState["loop.loss"] = "\(lastLoss)"
+            phaseState["loop.seconds"] = "\(secondsBefore + Date().timeIntervalSince(start))"
+            guard let saved = try self.session.save(phase: self.phase, step: step, tensors: state.tensors + self.optimizer.namedState(self.parameters),
+                                                    optimizerSteps: self.optimizer.stepCount, phaseState: phaseState, wait: wait) else { return nil }
+            self.log.write(["phase": "checkpoint", "loop": self.phase, "step": step, "state": saved.path,
+                            "pause_seconds": JSONLine.round(saved.pauseSeconds, digits: 4)])
+            return saved.path
+        }
+        session.watchdog.arm(label: label, step: first)
+        defer { session.watchdog.disarm() }
+        for step in first..<max(steps, first) {
             let epoch = step / schedule.batchesPerEpoch, batchIndex = step % schedule.batchesPerEpoch
-            if batchIndex == 0 { batches = schedule.epochBatches(epoch) }
+            if batchIndex == 0 || batches.isEmpty { batches = schedule.epochBatches(epoch) }
             let global = batches[batchIndex]
             for (_, p) in parameters { p.gradient.zero() }
             let batch = StepBatch(step: step, epoch: epoch, localIndices: global[(comm.rank * local)..<((comm.rank + 1) * local)],
@@ -67,26 +121,39 @@ public final class TrainingLoop {
                                   pass: Pass(training: true, sampleOffset: comm.rank * local, step: step))
             lastLoss = try body(batch)
             guard lastLoss.isFinite else { throw ConfigError("--lr", "\(label): the loss became \(lastLoss) at step \(step + 1); lower the learning rate") }
-            ParameterSync.allReduceGradients(parameters, comm, packed: &packed)
+            // Stop requests (one slot per signal) and rank 0's "a state is due by time" ride on the gradients.
+            var control = StopSignal.requestSlots + [session.dueByTime ? 1 : 0]
+            ParameterSync.allReduceGradients(parameters, comm, packed: &packed, control: &control)
             optimizer.learningRate = optimization.schedule.learningRate(atStep: step)
             optimizer.step(parameters)
+            session.watchdog.progress(step: step + 1)
             if (step + 1) % max(optimization.logEvery, 1) == 0 || step + 1 == steps {
                 let elapsed = Date().timeIntervalSince(start)
                 log.write(["phase": label, "step": step + 1, "epoch": epoch, "loss": JSONLine.round(lastLoss),
-                           "lr": Double(optimizer.learningRate), "seconds": JSONLine.round(elapsed, digits: 4)])
+                           "lr": Double(optimizer.learningRate), "seconds": JSONLine.round(secondsBefore + elapsed, digits: 4)])
                 console.log(String(format: "%@ step %d/%d  epoch %d  loss %.5f  %.1f img/s", label, step + 1, steps, epoch, lastLoss,
-                                   Double((step + 1) * schedule.globalBatch) / max(elapsed, 1e-9)))
+                                   Double((step + 1 - first) * schedule.globalBatch) / max(elapsed, 1e-9)))
             }
+            if let signal = StopSignal.signal(fromSummed: control[0..<StopSignal.handled.count]) {
+                let path = try saveState(step + 1, true)
+                throw StopRequested(step: step + 1, signal: signal, statePath: path)
+            }
+            let dueByCount = session.policy.everySteps.map { (step + 1) % $0 == 0 } ?? false
+            if (dueByCount || control[StopSignal.handled.count] > 0) && step + 1 < steps { _ = try saveState(step + 1, false) }
         }
-        return (lastLoss, Date().timeIntervalSince(start))
+        // The state at the end of the loop (unless the run resumed from exactly there).
+        if steps > first { _ = try saveState(steps, false) }
+        return (lastLoss, secondsBefore + Date().timeIntervalSince(start))
     }
 }
 
-/// Opens OUT/metrics.jsonl on rank 0 (creating OUT); a no-op log elsewhere or without OUT.
-public func openMetricsLog(out: String?, communicator comm: any Communicator) throws -> MetricsLog {
-    try comm.checked("opening the metrics log") { () -> MetricsLog in
+/// Opens OUT/metrics.jsonl on rank 0 (creating OUT); a no-op log elsewhere or without OUT. A resumed run
+/// appends to the log of the run it continues.
+public func openMetricsLog(out: String?, session: RunSession) throws -> MetricsLog {
+    let comm = session.communicator
+    return try comm.checked("opening the metrics log") { () -> MetricsLog in
         guard comm.isRoot, let out else { return try MetricsLog(path: nil) }
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        return try MetricsLog(path: (out as NSString).appendingPathComponent("metrics.jsonl"))
+        return try MetricsLog(path: (out as NSString).appendingPathComponent("metrics.jsonl"), append: session.resumed != nil)
     }
 }

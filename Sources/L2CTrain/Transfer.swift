@@ -15,43 +15,53 @@ public enum PairSupervision {
 /// The pieces of the L2C cross-task protocol: a similarity network learnt on labelled auxiliary classes,
 /// a clustering network trained on unlabelled target classes from its predicted pairs, and their scores.
 public enum CrossTask {
-    /// Trains a similarity network on `data` with "same class" pair targets over each global batch.
+    /// Trains a similarity network on `data` with "same class" pair targets over each global batch (the
+    /// run's "spn" phase; a run resumed after it restores the finished network instead).
     /// `balance` = (classes, samples per class) draws class-balanced batches, as L2C does for many classes.
     public static func trainSimilarityNetwork(_ data: Dataset, architecture: Architecture, optimization: Optimization,
                                               balance: (classes: Int, samples: Int)? = nil,
-                                              log: MetricsLog, communicator comm: any Communicator) throws -> SimilarityNetwork {
+                                              log: MetricsLog, session: RunSession) throws -> SimilarityNetwork {
+        let comm = session.communicator
         let network = SimilarityNetwork(architecture: architecture, channels: data.channels, height: data.height, width: data.width,
                                         seed: optimization.seed, communicator: optimization.batchNormCommunicator(comm))
         optimization.initialise(network.backbone)
         try comm.requireAgreement("the SPN parameter shapes", stableHash(ParameterSync.shapeSignature(network.stateTensors)))
         ParameterSync.broadcastFromRoot(network.stateTensors, comm)
+        if session.completedRecord("spn") != nil {
+            try comm.checked("restoring the finished SPN") { try session.restoreCompleted("spn", into: network.stateTensors) }
+            Console(rank: comm.rank).log("spn: finished before the run stopped, restored from the state")
+            return network
+        }
         let schedule = try balance.map { b in
             try comm.checked("setting up the class-balanced sampler") {
                 try BalancedClassSampler(labels: data.labels, classesPerBatch: b.classes, samplesPerClass: b.samples, seed: optimization.seed)
             }
         }
         let loop = try TrainingLoop(label: "spn", sampleCount: data.count, optimization: optimization,
-                                    parameters: network.parameters, log: log, schedule: schedule, communicator: comm)
+                                    parameters: network.parameters, log: log, schedule: schedule, session: session)
         Console(rank: comm.rank).log("spn: \(architecture.rawValue) + pair head on \(data.count) samples of classes \(data.classes), \(loop.steps) steps")
-        _ = try loop.run { batch in
+        _ = try loop.run(PhaseState(tensors: network.stateTensors)) { batch in
             let similarity = LabelSimilarity(labels: batch.globalIndices.map { data.labels[$0] })
             return network.trainStep(data.batch(batch.localIndices), similarity: similarity, pass: batch.pass, communicator: comm)
         }
+        session.complete("spn", tensors: network.stateTensors)
         return network
     }
 
-    /// Trains a clustering network with K outputs on `data` (labels unused unless `supervision` is `.oracle`).
+    /// Trains a clustering network with K outputs on `data` (labels unused unless `supervision` is `.oracle`),
+    /// as the run's phase `phase`.
     public static func trainClusteringNetwork(_ data: Dataset, architecture: Architecture, clusters: Int, loss: any PairwiseLoss,
                                               supervision: PairSupervision, optimization: Optimization, log: MetricsLog,
-                                              communicator comm: any Communicator) throws -> (model: Sequential, steps: Int, seconds: Double) {
+                                              phase: String = "cluster", session: RunSession) throws -> (model: Sequential, steps: Int, seconds: Double) {
+        let comm = session.communicator
         let model = architecture.build(channels: data.channels, height: data.height, width: data.width, outputs: clusters,
                                        seed: optimization.seed &+ 1, communicator: optimization.batchNormCommunicator(comm))
         optimization.initialise(model)
         ParameterSync.broadcastFromRoot(model.stateTensors, comm)
-        let loop = try TrainingLoop(label: "cluster", sampleCount: data.count, optimization: optimization,
-                                    parameters: model.parameters, log: log, communicator: comm)
+        let loop = try TrainingLoop(label: "cluster", phase: phase, sampleCount: data.count, optimization: optimization,
+                                    parameters: model.parameters, log: log, session: session)
         Console(rank: comm.rank).log("cluster: \(architecture.rawValue), K=\(clusters), \(data.count) unlabelled samples, \(loop.steps) steps")
-        let (_, seconds) = try loop.run { batch in
+        let (_, seconds) = try loop.run(PhaseState(tensors: model.stateTensors)) { batch in
             let input = data.batch(batch.localIndices)
             let similarity: any PairSimilarity
             switch supervision {

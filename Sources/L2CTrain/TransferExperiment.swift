@@ -23,8 +23,21 @@ public struct TransferConfig: Sendable {
     public var spnOptimization = Optimization()
     public var clusterOptimization = Optimization()
     public var out: String?
+    public var checkpoints = CheckpointPolicy()
+    /// The command in training states: `transfer`, or `cluster` (an SPN from a file or the oracle).
+    public var command = "transfer"
 
     public init(data: String) { self.data = data }
+
+    /// What cannot change when the run resumes.
+    var resumeOptions: [String: String] {
+        var options = clusterOptimization.resumeOptions.merging(spnOptimization.resumeOptions.map { ("spn \($0.key)", $0.value) }) { a, _ in a }
+        options.merge(["--data": data, "--model": model.rawValue, "--aux-classes": "\(auxiliaryClasses)", "--target-classes": "\(targetClasses)",
+                       "--loss": loss.rawValue, "--clusters": "\(clusters)", "--oracle-similarity": "\(oracleSimilarity)",
+                       "--spn": spnCheckpoint ?? "", "--classes-per-batch": balance.map { "\($0.classes)x\($0.samples)" } ?? "",
+                       "--spn-statistics": spnStatistics.rawValue]) { a, _ in a }
+        return options
+    }
 
     var fingerprint: String {
         [data, model.rawValue, "\(auxiliaryClasses)", "\(targetClasses)", loss.rawValue, "\(clusters)", "\(oracleSimilarity)",
@@ -52,7 +65,9 @@ public enum TransferExperiment {
                     try test.restricted(to: config.targetClasses, option: "--target-classes"))
         }
         try comm.requireAgreement("the target set size", Int64(targetTrain.count))
-        let log = try openMetricsLog(out: config.out, communicator: comm)
+        let session = try RunSession(command: config.command, options: config.resumeOptions, out: config.out, policy: config.checkpoints,
+                                     communicator: comm)
+        let log = try openMetricsLog(out: config.out, session: session)
         let outPath = { (name: String) in config.out.map { ($0 as NSString).appendingPathComponent(name) } }
 
         var result: [String: Any] = ["k": config.clusters, "clusters_true": config.targetClasses.count, "ranks": comm.size,
@@ -62,7 +77,7 @@ public enum TransferExperiment {
         let spn: SimilarityNetwork?
         if let auxiliary {
             let trained = try CrossTask.trainSimilarityNetwork(auxiliary, architecture: config.model, optimization: config.spnOptimization,
-                                                               balance: config.balance, log: log, communicator: comm)
+                                                               balance: config.balance, log: log, session: session)
             if let path = outPath("spn.safetensors") {
                 try comm.checked("writing the SPN checkpoint") {
                     if comm.isRoot { try Checkpoint.save(path, tensors: trained.stateTensors, metadata: spnMetadata(config.model, auxiliary)) }
@@ -97,7 +112,9 @@ public enum TransferExperiment {
         }
         let (model, steps, seconds) = try CrossTask.trainClusteringNetwork(
             targetTrain, architecture: config.model, clusters: config.clusters, loss: loss, supervision: supervision,
-            optimization: config.clusterOptimization, log: log, communicator: comm)
+            optimization: config.clusterOptimization, log: log, session: session)
+        try session.finish()
+        result["state"] = session.latestState ?? NSNull()
         let predictions = Evaluation.predict(model, targetTest, communicator: comm)
         let scores = ClusteringMetrics.score(truth: targetTest.labels, predicted: predictions)
         let bySize = ClusterCountEstimate(minimumShare: config.minimumShare).estimate(predictions)
@@ -144,7 +161,7 @@ public enum TransferExperiment {
     /// `l2c train-spn`: a similarity network on labelled classes, saved as OUT/spn.safetensors and scored on the
     /// pairs of the same classes' test split.
     public static func trainSimilarityNetwork(data: String, model: Architecture, classes: [Int], optimization: Optimization,
-                                              balance: (classes: Int, samples: Int)?, out: String?,
+                                              balance: (classes: Int, samples: Int)?, out: String?, checkpoints: CheckpointPolicy,
                                               communicator comm: any Communicator) throws -> [String: Any] {
         try comm.requireAgreement("the configuration (every rank must get the same options)",
                                   stableHash([data, model.rawValue, "\(classes)", optimization.fingerprint, balance.map { "\($0.classes)x\($0.samples)" } ?? "",
@@ -154,17 +171,21 @@ public enum TransferExperiment {
             return classes.isEmpty ? (train, test) : (try train.restricted(to: classes, option: "--classes"), try test.restricted(to: classes, option: "--classes"))
         }
         try comm.requireAgreement("the training set size", Int64(train.count))
-        let log = try openMetricsLog(out: out, communicator: comm)
+        let options = optimization.resumeOptions.merging(["--data": data, "--model": model.rawValue, "--classes": "\(classes)",
+                                                          "--classes-per-batch": balance.map { "\($0.classes)x\($0.samples)" } ?? ""]) { a, _ in a }
+        let session = try RunSession(command: "train-spn", options: options, out: out, policy: checkpoints, communicator: comm)
+        let log = try openMetricsLog(out: out, session: session)
         let start = Date()
         let network = try CrossTask.trainSimilarityNetwork(train, architecture: model, optimization: optimization, balance: balance,
-                                                           log: log, communicator: comm)
+                                                           log: log, session: session)
+        try session.finish()
         let seconds = Date().timeIntervalSince(start)
         let scores = CrossTask.similarityScores(network, test, globalBatch: optimization.globalBatch, statistics: .batch,
                                                 seed: optimization.seed, communicator: comm)
         var result: [String: Any] = ["spn_precision_similar": JSONLine.round(scores.precision), "spn_recall_similar": JSONLine.round(scores.recall),
                                      "spn_f1_similar": JSONLine.round(scores.f1), "classes": train.classes, "ranks": comm.size,
                                      "global_batch": optimization.globalBatch, "train_seconds": JSONLine.round(seconds, digits: 4),
-                                     "checkpoint": NSNull()]
+                                     "checkpoint": NSNull(), "state": session.latestState ?? NSNull()]
         if let out {
             let path = (out as NSString).appendingPathComponent("spn.safetensors")
             try comm.checked("writing the SPN checkpoint") {

@@ -49,6 +49,9 @@ struct ACOLCommand: ParsableCommand {
     @OptionGroup(title: "Optimisation")
     var optimization: OptimizationOptions
 
+    @OptionGroup(title: "Long runs")
+    var longRun: RunOptions
+
     @Option(help: "Output folder for model.safetensors and metrics.jsonl.")
     var out: String?
 
@@ -66,6 +69,7 @@ struct ACOLCommand: ParsableCommand {
         config.reviveDeadNodes = reviveDead
         config.optimization = optimization.settings
         config.out = out
+        config.checkpoints = longRun.policy
         MPIRuntime.run(threads: threads) { comm in try ACOLExperiment.run(config, communicator: comm) }
     }
 }

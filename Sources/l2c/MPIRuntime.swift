@@ -11,11 +11,17 @@ enum MPIRuntime {
         let comm = MPICommunicator()
         ComputeThreads.set(threads ?? defaultThreads())
         do {
+            try comm.requireAgreement("the build of l2c (every rank must run the same executable; hashes of /proc/self/exe)", buildIdentity)
             let result = try body(comm)
             if comm.isRoot { print(JSONLine.encode(result)) }
             fflush(stdout)
             comm.finalize()
             exit(0)
+        } catch let stop as StopRequested {
+            // Every rank saw the same request at the same step; rank 0 says where the state is.
+            if comm.isRoot { FileHandle.standardError.write(Data("l2c: \(stop)\n".utf8)) }
+            comm.finalize()
+            exit(3)
         } catch let failure as PeerFailure {
             // The failing rank prints the cause; the others say why they stop.
             FileHandle.standardError.write(Data("l2c: error (rank \(comm.rank)): \(failure)\n".utf8))
@@ -26,6 +32,12 @@ enum MPIRuntime {
             comm.finalize()
             exit(1)
         }
+    }
+
+    /// The first 64 bits of the SHA-256 of this executable: ranks running different builds fail at once.
+    static var buildIdentity: Int64 {
+        let digest = SHA256Digest.ofFile("/proc/self/exe") ?? SHA256Digest.ofFile(CommandLine.arguments[0]) ?? ""
+        return Int64(bitPattern: UInt64(digest.prefix(16), radix: 16) ?? 0)
     }
 
     /// One thread per rank when the ranks fill the node's cores; otherwise share the cores evenly.

@@ -24,6 +24,9 @@ struct TrainSPNCommand: ParsableCommand {
     @OptionGroup(title: "Class-balanced batches")
     var balance: BalanceOptions
 
+    @OptionGroup(title: "Long runs")
+    var longRun: RunOptions
+
     @Option(help: "Output folder for spn.safetensors and metrics.jsonl.")
     var out: String?
 
@@ -37,7 +40,7 @@ struct TrainSPNCommand: ParsableCommand {
         if let pair { settings.globalBatch = pair.classes * pair.samples }
         MPIRuntime.run(threads: threads) { comm in
             try TransferExperiment.trainSimilarityNetwork(data: data, model: model, classes: classes, optimization: settings, balance: pair,
-                                                          out: out, communicator: comm)
+                                                          out: out, checkpoints: longRun.policy, communicator: comm)
         }
     }
 }
@@ -78,6 +81,9 @@ struct ClusterCommand: ParsableCommand {
     @OptionGroup(title: "Optimisation")
     var optimization: OptimizationOptions
 
+    @OptionGroup(title: "Long runs")
+    var longRun: RunOptions
+
     @Option(help: "Output folder for model.safetensors and metrics.jsonl.")
     var out: String?
 
@@ -100,6 +106,8 @@ struct ClusterCommand: ParsableCommand {
         config.minimumShare = minimumShare
         config.clusterOptimization = optimization.settings
         config.out = out
+        config.checkpoints = longRun.policy
+        config.command = "cluster"
         MPIRuntime.run(threads: threads) { comm in try TransferExperiment.run(config, communicator: comm) }
     }
 }

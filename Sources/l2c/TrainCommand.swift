@@ -52,6 +52,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Image folders: a file that is not a decodable image: fail, or skip (reported once, counted, replaced by the next good one).")
     var badImages: BadImagePolicy = .fail
 
+    @OptionGroup(title: "Long runs")
+    var longRun: RunOptions
+
     @Flag(name: .customLong("no-eval"), help: "Skip scoring on the test split.")
     var noEval = false
 
@@ -71,6 +74,7 @@ struct TrainCommand: ParsableCommand {
         config.imageSize = imageSize
         config.decodeWorkers = workers
         config.badImages = badImages
+        config.checkpoints = longRun.policy
         MPIRuntime.run(threads: threads) { comm in
             try Trainer(config: config, communicator: comm).run().json
         }

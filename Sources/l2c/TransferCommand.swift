@@ -81,6 +81,9 @@ struct TransferCommand: ParsableCommand {
     @Option(help: "Seed: a seeded run is reproducible.")
     var seed: UInt64 = 1
 
+    @OptionGroup(title: "Long runs")
+    var longRun: RunOptions
+
     @Option(help: "Output folder: spn.safetensors, model.safetensors, metrics.jsonl.")
     var out: String?
 
@@ -106,6 +109,7 @@ struct TransferCommand: ParsableCommand {
             config.spnOptimization = spn
             config.clusterOptimization = cluster
             config.out = out
+            config.checkpoints = longRun.policy
             MPIRuntime.run(threads: threads) { comm in try AlphabetTransfer.run(config, communicator: comm) }
         }
         guard let targetClasses else { throw ValidationError("give --target-classes (class ids) or --aux-alphabets (image folders)") }
@@ -123,6 +127,7 @@ struct TransferCommand: ParsableCommand {
         if let pair = balance.pair { spn.globalBatch = pair.classes * pair.samples }
         config.spnOptimization = spn
         config.clusterOptimization = cluster
+        config.checkpoints = longRun.policy
         MPIRuntime.run(threads: threads) { comm in try TransferExperiment.run(config, communicator: comm) }
     }
 }

@@ -1,1 +1,1 @@
-L2CCommand.main()
+L2CCommand.main(RunOptions.normalise(Array(CommandLine.arguments.dropFirst())))

@@ -5,7 +5,7 @@ import XCTest
 /// ACOL + GAR on real ranks.
 final class ACOLTests: XCTestCase {
     private func train(ranks: Int, steps: Int, out: String) throws -> Checkpoint.Contents {
-        let run = try Launcher.mpirun(ranks: ranks, ["acol", "--data", RankEquivalenceTests.mnist, "--parents", "2", "--duplicates", "5",
+        let run = try Launcher.mpirun(ranks: ranks, ["acol", "--data", TestData.mnist, "--parents", "2", "--duplicates", "5",
                                                      "--batch-size", "64", "--steps", "\(steps)", "--optimizer", "sgd", "--lr", "0.01",
                                                      "--seed", "2", "--out", out])
         XCTAssertEqual(run.status, 0, run.stderr)
@@ -37,7 +37,7 @@ final class ACOLTests: XCTestCase {
         let difference = names.map { n in zip(late[0].tensors[n]!.values, late[1].tensors[n]!.values).map { abs($0 - $1) }.max() ?? 0 }.max() ?? 0
         let scale = names.map { late[0].tensors[$0]!.values.map(abs).max() ?? 0 }.max() ?? 1
         XCTAssertLessThanOrEqual(difference / scale, 1e-4, "after 20 steps")
-        let mismatch = try Launcher.mpirun(ranks: 2, ["eval", "--checkpoint", "\(work)/1/model.safetensors", "--data", RankEquivalenceTests.mnist,
+        let mismatch = try Launcher.mpirun(ranks: 2, ["eval", "--checkpoint", "\(work)/1/model.safetensors", "--data", TestData.mnist,
                                                       "--parents", "3"], timeout: 60)
         XCTAssertNotEqual(mismatch.status, 0)
         XCTAssertTrue(mismatch.stderr.contains("2 parents × 5 duplicates = 10 ACOL nodes; --parents 3 --duplicates 5 asks for 15"), mismatch.stderr)
@@ -47,7 +47,7 @@ final class ACOLTests: XCTestCase {
         let map = NSTemporaryDirectory() + "l2c-map-\(UUID().uuidString).txt"
         defer { try? FileManager.default.removeItem(atPath: map) }
         try (0..<9).map { "\($0) \($0 < 5 ? 0 : 1)" }.joined(separator: "\n").write(toFile: map, atomically: true, encoding: .utf8)
-        let run = try Launcher.mpirun(ranks: 2, ["acol", "--data", RankEquivalenceTests.mnist, "--coarse-map", map, "--steps", "1"], timeout: 60)
+        let run = try Launcher.mpirun(ranks: 2, ["acol", "--data", TestData.mnist, "--coarse-map", map, "--steps", "1"], timeout: 60)
         XCTAssertNotEqual(run.status, 0)
         XCTAssertTrue(run.stderr.contains("class(es) [9] of the data are not mapped"), run.stderr)
     }

@@ -5,7 +5,7 @@ import XCTest
 
 /// The similarity network and the clustering network trained from its predictions, on real ranks.
 final class CrossTaskTests: XCTestCase {
-    static let mnist = RankEquivalenceTests.mnist
+    static let mnist = TestData.mnist
 
     private func maxRelativeDifference(_ a: Checkpoint.Contents, _ b: Checkpoint.Contents) -> [(String, Float)] {
         a.tensors.map { name, x in
@@ -57,7 +57,7 @@ final class CrossTaskTests: XCTestCase {
     }
 
     func testOracleTransferReportsTheProtocolSummary() throws {
-        let run = try Launcher.mpirun(ranks: 2, ["transfer", "--data", RankEquivalenceTests.data, "--model", "mlp", "--target-classes", "5,6,7,8,9",
+        let run = try Launcher.mpirun(ranks: 2, ["transfer", "--data", TestData.syntheticDigits, "--model", "mlp", "--target-classes", "5,6,7,8,9",
                                                  "--oracle-similarity", "--clusters", "5", "--epochs", "3", "--batch-size", "20"])
         XCTAssertEqual(run.status, 0, run.stderr)
         let summary = try XCTUnwrap(run.summary, run.stdout)

@@ -4,15 +4,8 @@ import XCTest
 
 /// The distribution contract, on real ranks: R ranks × batch B train the same model as 1 rank × batch R·B.
 final class RankEquivalenceTests: XCTestCase {
-    static let data = NSTemporaryDirectory() + "l2c-equivalence-data"
-
-    override class func setUp() {
-        try? SyntheticDigits.write(to: data)
-    }
-
-    /// Real MNIST digits, fetched by deploy/fetch-data.sh (the test command runs it).
-    static let mnist = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("data/mnist5k").path
+    static let data = TestData.syntheticDigits
+    static let mnist = TestData.mnist
 
     /// LeNet with (synchronised) BatchNorm on real MNIST, 20 steps of SGD with momentum, global batch 64.
     ///

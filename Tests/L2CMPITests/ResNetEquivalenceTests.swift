@@ -8,7 +8,7 @@ final class ResNetEquivalenceTests: XCTestCase {
     private func train(ranks: Int, extra: [String] = []) throws -> Checkpoint.Contents {
         let out = NSTemporaryDirectory() + "l2c-resnet-eq-\(ranks)-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: out) }
-        let run = try Launcher.mpirun(ranks: ranks, ["train", "--data", RankEquivalenceTests.mnist, "--model", "resnet18", "--loss", "kcl",
+        let run = try Launcher.mpirun(ranks: ranks, ["train", "--data", TestData.mnist, "--model", "resnet18", "--loss", "kcl",
                                                      "--clusters", "10", "--batch-size", "32", "--steps", "6", "--optimizer", "sgd",
                                                      "--lr", "0.01", "--seed", "3", "--out", out, "--no-eval"] + extra)
         XCTAssertEqual(run.status, 0, run.stderr)

@@ -1,0 +1,180 @@
+import Foundation
+import L2CComm
+import L2CTensor
+
+/// How a run saves its state, how many states it keeps, where it resumes from, and when a stall ends it.
+public struct CheckpointPolicy: Sendable {
+    public enum Resume: Sendable, Equatable {
+        /// The newest valid state in OUT/checkpoints (a fresh start when there is none yet).
+        case newest
+        /// A state file, or a folder of states.
+        case path(String)
+    }
+    /// A state every this many steps of a loop (nil: by time only).
+    public var everySteps: Int?
+    /// A state when this many minutes have passed since the last one (0: never by time).
+    public var minutes: Double = 30
+    /// States kept in OUT/checkpoints, newest first.
+    public var keep = 2
+    public var resume: Resume?
+    /// Seconds without a completed step before the job is aborted; nil: 10 × the slowest step, at least 120 s; 0: off.
+    public var stallTimeout: Double?
+
+    public init() {}
+
+    /// What every rank must agree on: states are written collectively at the same steps.
+    var fingerprint: String { ["\(everySteps ?? 0)", "\(resume.map { "\($0)" } ?? "")", "\(stallTimeout ?? -1)"].joined(separator: "|") }
+
+    public func validate(out: String?) throws {
+        if let everySteps, everySteps < 1 { throw ConfigError("--checkpoint-every", "must be at least 1 step, got \(everySteps)") }
+        guard minutes >= 0 else { throw ConfigError("--checkpoint-minutes", "must be 0 or more, got \(minutes)") }
+        guard keep >= 1 else { throw ConfigError("--keep-checkpoints", "must be at least 1, got \(keep)") }
+        if let stallTimeout, stallTimeout < 0 { throw ConfigError("--stall-timeout", "must be 0 (off) or more seconds, got \(stallTimeout)") }
+        if resume == .newest && out == nil { throw ConfigError("--resume", "resumes from OUT/checkpoints: give --out") }
+    }
+}
+
+/// One run's lifecycle services, shared by every training loop of a command: the state it resumed from,
+/// states written while it runs (by rank 0, in the background), phases already finished, stop signals and
+/// the stall watchdog. Created on every rank after the ranks agreed on the configuration.
+public final class RunSession {
+    public let command: String
+    public let communicator: any Communicator
+    public let out: String?
+    public let policy: CheckpointPolicy
+    /// Options that must not change on resume, by option name.
+    let options: [String: String]
+    /// The state this run continues from, identical on every rank.
+    public let resumed: TrainingState?
+    let watchdog: Watchdog
+    let console: Console
+    private let folder: StateFolder?
+    private let writer: StateWriter?
+    private var sequence: Int
+    private var lastSave = Date()
+    private var completed: [String: [String: String]] = [:]
+    private var artefacts: [(phase: String, tensors: [(name: String, tensor: Tensor)])] = []
+    /// The newest state written (or resumed from).
+    public private(set) var latestState: String?
+
+    public init(command: String, options: [String: String], out: String?, policy: CheckpointPolicy, communicator comm: any Communicator) throws {
+        self.command = command
+        self.options = options
+        self.out = out
+        self.policy = policy
+        communicator = comm
+        console = Console(rank: comm.rank)
+        try policy.validate(out: out)
+        try comm.requireAgreement("the checkpoint options", stableHash(policy.fingerprint))
+        let folder = out.map(StateFolder.init(out:))
+        self.folder = folder
+        writer = comm.isRoot ? folder.map { StateWriter(folder: $0, keep: policy.keep) } : nil
+        watchdog = Watchdog(timeout: policy.stallTimeout, communicator: comm)
+        StopSignal.install()
+        // Rank 0 finds the state (reporting corrupt ones); every rank then loads the same file.
+        let chosen = try comm.checked("finding the state to resume from") { () -> String in
+            guard comm.isRoot, let resume = policy.resume else { return "" }
+            let console = Console(rank: comm.rank)
+            switch resume {
+            case .newest:
+                let state = try folder!.newestValid { console.log("warning: \($0)") }
+                if state == nil { console.log("note: --resume: no state in \(folder!.path) yet, starting from the beginning") }
+                return state?.path ?? ""
+            case .path(let path):
+                var isFolder: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { throw CheckpointError(path, "no such state file or folder") }
+                guard isFolder.boolValue else { return try TrainingState.load(path).path }
+                // An OUT folder (its checkpoints/) or the checkpoints folder itself.
+                let nested = StateFolder(out: path)
+                let states = nested.states().isEmpty ? StateFolder(path: path) : nested
+                guard let state = try states.newestValid(report: { console.log("warning: \($0)") }) else {
+                    throw CheckpointError(path, "holds no training state (state-*.safetensors)")
+                }
+                return state.path
+            }
+        }
+        let path = comm.broadcast(chosen)
+        resumed = try comm.checked("loading the training state") { () -> TrainingState? in
+            path.isEmpty ? nil : try TrainingState.load(path)
+        }
+        sequence = Int(comm.max(Int64((folder?.states().first?.sequence ?? 0) + 1)))
+        if let resumed {
+            try checkResumable(resumed)
+            completed = resumed.completed
+            latestState = resumed.path
+            console.log("resuming from \(resumed.path): \(resumed.phase) step \(resumed.step)")
+        }
+    }
+
+    /// The options that fix the trajectory must be the ones the state was written with.
+    private func checkResumable(_ state: TrainingState) throws {
+        guard state.command == command else {
+            throw ConfigError("--resume", "\(state.path) is a state of `l2c \(state.command)`, this is `l2c \(command)`")
+        }
+        for (option, value) in options.sorted(by: { $0.key < $1.key }) {
+            let saved = state.options[option] ?? "(not set)"
+            guard saved == value else {
+                throw ConfigError(option, "the state \(state.path) was written with \(option) \(saved), this run has \(value); it cannot change on --resume (start a new --out instead)")
+            }
+        }
+    }
+
+    // MARK: finished phases
+
+    /// The record of a phase finished before the run stopped, nil if it has not finished.
+    public func completedRecord(_ phase: String) -> [String: String]? { completed[phase] }
+
+    /// Copies a finished phase's saved tensors into `tensors`.
+    public func restoreCompleted(_ phase: String, into tensors: [(name: String, tensor: Tensor)]) throws {
+        guard let resumed else { throw ConfigError("--resume", "no state holds phase \(phase)") }
+        try Checkpoint.restore(resumed.tensors(prefixed: phase), into: tensors, path: resumed.path)
+    }
+
+    /// Marks `phase` finished: its record, and the tensors later phases need (saved as `<phase>.<name>`), go
+    /// into every state written from now on.
+    public func complete(_ phase: String, record: [String: String] = [:], tensors: [(name: String, tensor: Tensor)] = []) {
+        completed[phase] = record
+        artefacts.removeAll { $0.phase == phase }
+        if !tensors.isEmpty { artefacts.append((phase, tensors)) }
+    }
+
+    /// The state of `phase` to continue from, if the run resumed inside it.
+    func resumePoint(_ phase: String) -> TrainingState? { resumed?.phase == phase ? resumed : nil }
+
+    // MARK: saving
+
+    /// Whether a state is due by time on this rank (only rank 0's clock counts; the decision travels to
+    /// every rank with the gradient all-reduce).
+    var dueByTime: Bool {
+        communicator.isRoot && out != nil && policy.minutes > 0 && Date().timeIntervalSince(lastSave) >= policy.minutes * 60
+    }
+
+    /// Writes a state (collectively: every rank calls it at the same step). Rank 0 copies the tensors and
+    /// hands them to its writer thread; `wait` blocks until the file is on disk.
+    @discardableResult
+    func save(phase: String, step: Int, tensors: [(name: String, tensor: Tensor)], optimizerSteps: Int,
+              phaseState: [String: String], wait: Bool) throws -> (path: String, pauseSeconds: Double)? {
+        guard let folder else { return nil }
+        let path = folder.file(sequence: sequence, phase: phase, step: step)
+        sequence += 1
+        lastSave = Date()
+        let start = Date()
+        try communicator.checked("writing the training state \(path)") {
+            guard let writer else { return }
+            try writer.checkFailure()
+            let all = tensors + artefacts.flatMap { entry in entry.tensors.map { (name: "\(entry.phase).\($0.name)", tensor: $0.tensor) } }
+            let metadata = TrainingState.metadata(command: command, phase: phase, step: step, optimizerSteps: optimizerSteps, options: options,
+                                                  phaseState: phaseState, completed: completed, ranks: communicator.size)
+            writer.submit(Checkpoint.Snapshot(all, metadata: metadata), to: path)
+            if wait { try writer.finish() }
+        }
+        latestState = path
+        return (path, Date().timeIntervalSince(start))
+    }
+
+    /// Waits for the states in flight; every rank learns whether they were written.
+    public func finish() throws {
+        watchdog.disarm()
+        try communicator.checked("writing the training state") { try writer?.finish() }
+    }
+}
