@@ -38,28 +38,75 @@ enum Launcher {
     }
 
     static func run(_ executable: String, _ arguments: [String], timeout: Double) throws -> Launch {
-        let folder = NSTemporaryDirectory() + "l2c-launch-\(UUID().uuidString)"
+        try RunningJob(executable, arguments).wait(timeout: timeout)
+    }
+
+    /// `mpirun -np ranks l2c arguments…` started in the background, for tests that signal or kill it.
+    static func start(ranks: Int, _ arguments: [String], executable: String? = nil) throws -> RunningJob {
+        try RunningJob("/usr/bin/mpirun", ["--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-x", "OMPI_MCA_btl_vader_single_copy_mechanism=none",
+                                          "-np", "\(ranks)", executable ?? l2c] + arguments + ["--threads", "1"])
+    }
+}
+
+/// A launched process whose output goes to files, waited for with a time limit.
+final class RunningJob {
+    let process = Process()
+    let folder = NSTemporaryDirectory() + "l2c-launch-\(UUID().uuidString)"
+    let start = Date()
+    let description: String
+
+    init(_ executable: String, _ arguments: [String]) throws {
+        description = ([executable] + arguments).joined(separator: " ")
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: folder) }
         FileManager.default.createFile(atPath: folder + "/out", contents: nil)
         FileManager.default.createFile(atPath: folder + "/err", contents: nil)
-        let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("OMPI_") && !$0.key.hasPrefix("PMIX_") }
         process.standardOutput = FileHandle(forWritingAtPath: folder + "/out")
         process.standardError = FileHandle(forWritingAtPath: folder + "/err")
         process.standardInput = FileHandle.nullDevice
-        let start = Date()
         try process.run()
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: folder) }
+
+    var pid: Int32 { process.processIdentifier }
+
+    /// The l2c ranks this job started (children of mpirun), once all `count` of them are up.
+    func ranks(_ count: Int, timeout: Double = 30) -> [Int32] {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let children = ((try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? "")
+                .split(separator: " ").compactMap { Int32($0) }
+            let ranks = children.filter { ((try? String(contentsOfFile: "/proc/\($0)/comm", encoding: .utf8)) ?? "").hasPrefix("l2c") }
+            if ranks.count == count { return ranks.sorted() }
+            usleep(20_000)
+        }
+        return []
+    }
+
+    /// Blocks until `condition` holds or `timeout` passes; false on timeout.
+    @discardableResult
+    static func poll(timeout: Double, _ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if condition() { return true }
+            usleep(20_000)
+        }
+        return false
+    }
+
+    func wait(timeout: Double) -> Launch {
         while process.isRunning && Date().timeIntervalSince(start) < timeout { usleep(20_000) }
         if process.isRunning {
             process.terminate()
+            if !RunningJob.poll(timeout: 5, { !process.isRunning }) { kill(pid, SIGKILL) }
             process.waitUntilExit()
-            XCTFail("\(executable) \(arguments.joined(separator: " ")) still running after \(timeout) s: killed")
+            XCTFail("\(description) still running after \(timeout) s: killed")
         }
         process.waitUntilExit()
-        let read = { (name: String) in (try? String(contentsOfFile: folder + "/" + name, encoding: .utf8)) ?? "" }
+        let read = { (name: String) in (try? String(contentsOfFile: self.folder + "/" + name, encoding: .utf8)) ?? "" }
         return Launch(status: process.terminationStatus, stdout: read("out"), stderr: read("err"), seconds: Date().timeIntervalSince(start))
     }
 }
