@@ -97,9 +97,14 @@ public struct StateFolder {
         (path as NSString).appendingPathComponent(String(format: "state-%06d-%@-step%08d.safetensors", sequence, phase, step))
     }
 
-    /// Removes all but the newest `keep` states.
+    /// Removes all but the newest `keep` states, and temporary files of writes that a killed run left behind.
     func prune(keep: Int) {
         for old in states().dropFirst(max(keep, 1)) { try? FileManager.default.removeItem(atPath: old.path) }
+        let pid = "\(getpid())"
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+        where name.hasPrefix(".state-") && name.contains(".tmp-") && !name.hasSuffix("-" + pid) {
+            try? FileManager.default.removeItem(atPath: (path as NSString).appendingPathComponent(name))
+        }
     }
 
     /// The newest state that loads and verifies; each newer one that does not is reported by path.

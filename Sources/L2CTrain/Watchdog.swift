@@ -66,7 +66,10 @@ public final class Watchdog: @unchecked Sendable {
             guard armed, stalled > limit else { continue }
             let waiting = communicator.pendingCollective.map { "waiting in \($0)" } ?? "not inside a collective"
             let host = ProcessInfo.processInfo.hostName
-            FileHandle.standardError.write(Data("l2c: error: rank \(communicator.rank) on \(host): no step completed for \(Int(stalled)) s (\(label) step \(step + 1), \(waiting)); aborting the job (--stall-timeout \(Int(limit)) s)\n".utf8))
+            fputs("l2c: error: rank \(communicator.rank) on \(host): no step completed for \(Int(stalled)) s (\(label) step \(step + 1), \(waiting)); aborting the job (--stall-timeout \(Int(limit)) s)\n", stderr)
+            fflush(stderr)
+            // Give mpirun's output forwarding a moment to pass the line on before the abort tears the job down.
+            Thread.sleep(forTimeInterval: 3)
             let fallback = Thread { Thread.sleep(forTimeInterval: 5); _exit(Watchdog.exitCode) }
             fallback.start()
             communicator.abort(code: Watchdog.exitCode)
