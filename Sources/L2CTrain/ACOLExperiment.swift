@@ -25,8 +25,8 @@ public struct ACOLConfig: Sendable {
 
     /// What cannot change when the run resumes.
     var resumeOptions: [String: String] {
-        optimization.resumeOptions.merging(["--data": data, "--model": model.rawValue, "--parents": "\(parents)", "--duplicates": "\(duplicates)",
-                                            "--coarse-map": coarseMap ?? "", "--c1": "\(c1)", "--c2": "\(c2)", "--c3": "\(c3)", "--c4": "\(c4)",
+        optimization.resumeOptions.merging(["--data": canonicalPath(data), "--model": model.rawValue, "--parents": "\(parents)", "--duplicates": "\(duplicates)",
+                                            "--coarse-map": coarseMap.map(canonicalPath) ?? "", "--c1": "\(c1)", "--c2": "\(c2)", "--c3": "\(c3)", "--c4": "\(c4)",
                                             "--gar-warmup": "\(garWarmup)", "--revive-dead": "\(reviveDeadNodes)"]) { a, _ in a }
     }
 

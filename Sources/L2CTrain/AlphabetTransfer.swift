@@ -30,9 +30,9 @@ public struct AlphabetTransferConfig: Sendable {
     /// What cannot change when the run resumes.
     var resumeOptions: [String: String] {
         var options = clusterOptimization.resumeOptions.merging(spnOptimization.resumeOptions.map { ("spn \($0.key)", $0.value) }) { a, _ in a }
-        options.merge(["--data": root, "--aux-alphabets": "\(auxiliaryAlphabets)", "--target-alphabets": "\(targetAlphabets)",
+        options.merge(["--data": canonicalPath(root), "--aux-alphabets": "\(auxiliaryAlphabets)", "--target-alphabets": "\(targetAlphabets)",
                        "--model": model.rawValue, "--loss": loss.rawValue, "--clusters": "\(clusters ?? 0)", "--oracle-similarity": "\(oracleSimilarity)",
-                       "--spn": spnCheckpoint ?? "", "--spn-statistics": spnStatistics.rawValue,
+                       "--spn": spnCheckpoint.map(canonicalPath) ?? "", "--spn-statistics": spnStatistics.rawValue,
                        "--classes-per-batch": "\(balance.classes)x\(balance.samples)"]) { a, _ in a }
         return options
     }

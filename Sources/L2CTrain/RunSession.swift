@@ -178,3 +178,6 @@ public final class RunSession {
         try communicator.checked("writing the training state") { try writer?.finish() }
     }
 }
+
+/// An absolute path without `.`/`..`, so that a resumed run may name its files relative to another folder.
+func canonicalPath(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }

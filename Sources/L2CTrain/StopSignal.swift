@@ -1,8 +1,10 @@
 import Foundation
 
 /// SIGUSR1, SIGTERM and SIGINT ask the run to stop at the next step boundary and save its state; a second
-/// signal ends the process at once. The handler only records the signal; the training loop carries the
-/// request to every rank inside the gradient all-reduce it makes anyway.
+/// signal a second or more after the first ends the process at once (launchers often deliver one signal
+/// twice at the same moment: Slurm to every task and srun forwarding it, so copies within a second count
+/// once). The handler only records the signal; the training loop carries the request to every rank inside
+/// the gradient all-reduce it makes anyway.
 public enum StopSignal {
     public static let handled: [Int32] = [SIGUSR1, SIGTERM, SIGINT]
 
@@ -13,7 +15,14 @@ public enum StopSignal {
         for signal in handled {
             var action = sigaction()
             action.__sigaction_handler.sa_handler = { number in
-                if receivedSignal != 0 { _exit(128 + number) }
+                // Only async-signal-safe calls here: clock_gettime and _exit.
+                var now = timespec()
+                clock_gettime(CLOCK_MONOTONIC, &now)
+                if receivedSignal != 0 {
+                    if now.tv_sec - firstSignalSecond >= 1 { _exit(128 + number) }
+                    return
+                }
+                firstSignalSecond = now.tv_sec
                 receivedSignal = number
             }
             sigemptyset(&action.sa_mask)
@@ -50,6 +59,7 @@ public enum StopSignal {
 }
 
 nonisolated(unsafe) private var receivedSignal: Int32 = 0
+nonisolated(unsafe) private var firstSignalSecond = 0
 
 /// A run that stopped on request after saving its state (exit code 3).
 public struct StopRequested: Error, CustomStringConvertible {

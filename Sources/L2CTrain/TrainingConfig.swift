@@ -120,7 +120,7 @@ public struct TrainingConfig: Sendable {
 
     /// What cannot change when the run resumes.
     var resumeOptions: [String: String] {
-        optimization.resumeOptions.merging(["--data": data, "--label-column": "\(labelColumn ?? -1)", "--model": model.rawValue,
+        optimization.resumeOptions.merging(["--data": canonicalPath(data), "--label-column": "\(labelColumn ?? -1)", "--model": model.rawValue,
                                             "--loss": loss.rawValue, "--clusters": "\(clusters)", "--image-size": "\(imageSize)"]) { a, _ in a }
     }
 

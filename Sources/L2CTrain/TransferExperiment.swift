@@ -32,9 +32,9 @@ public struct TransferConfig: Sendable {
     /// What cannot change when the run resumes.
     var resumeOptions: [String: String] {
         var options = clusterOptimization.resumeOptions.merging(spnOptimization.resumeOptions.map { ("spn \($0.key)", $0.value) }) { a, _ in a }
-        options.merge(["--data": data, "--model": model.rawValue, "--aux-classes": "\(auxiliaryClasses)", "--target-classes": "\(targetClasses)",
+        options.merge(["--data": canonicalPath(data), "--model": model.rawValue, "--aux-classes": "\(auxiliaryClasses)", "--target-classes": "\(targetClasses)",
                        "--loss": loss.rawValue, "--clusters": "\(clusters)", "--oracle-similarity": "\(oracleSimilarity)",
-                       "--spn": spnCheckpoint ?? "", "--classes-per-batch": balance.map { "\($0.classes)x\($0.samples)" } ?? "",
+                       "--spn": spnCheckpoint.map(canonicalPath) ?? "", "--classes-per-batch": balance.map { "\($0.classes)x\($0.samples)" } ?? "",
                        "--spn-statistics": spnStatistics.rawValue]) { a, _ in a }
         return options
     }
@@ -171,7 +171,7 @@ public enum TransferExperiment {
             return classes.isEmpty ? (train, test) : (try train.restricted(to: classes, option: "--classes"), try test.restricted(to: classes, option: "--classes"))
         }
         try comm.requireAgreement("the training set size", Int64(train.count))
-        let options = optimization.resumeOptions.merging(["--data": data, "--model": model.rawValue, "--classes": "\(classes)",
+        let options = optimization.resumeOptions.merging(["--data": canonicalPath(data), "--model": model.rawValue, "--classes": "\(classes)",
                                                           "--classes-per-batch": balance.map { "\($0.classes)x\($0.samples)" } ?? ""]) { a, _ in a }
         let session = try RunSession(command: "train-spn", options: options, out: out, policy: checkpoints, communicator: comm)
         let log = try openMetricsLog(out: out, session: session)

@@ -8,6 +8,8 @@ import L2CComm
 public final class Watchdog: @unchecked Sendable {
     /// Exit code of a job the watchdog ended.
     public static let exitCode: Int32 = 4
+    /// Seconds between the report and the abort.
+    static let graceSeconds = 5.0
     let communicator: any Communicator
     /// nil: ten times the slowest step so far, at least 120 s; 0: disabled.
     let timeout: Double?
@@ -65,11 +67,16 @@ public final class Watchdog: @unchecked Sendable {
             lock.unlock()
             guard armed, stalled > limit else { continue }
             let waiting = communicator.pendingCollective.map { "waiting in \($0)" } ?? "not inside a collective"
-            let host = ProcessInfo.processInfo.hostName
+            // gethostname, not ProcessInfo.hostName: the latter asks the resolver, which may hang on a lost network.
+            var name = [CChar](repeating: 0, count: 256)
+            gethostname(&name, name.count - 1)
+            let host = String(cString: name)
             fputs("l2c: error: rank \(communicator.rank) on \(host): no step completed for \(Int(stalled)) s (\(label) step \(step + 1), \(waiting)); aborting the job (--stall-timeout \(Int(limit)) s)\n", stderr)
             fflush(stderr)
-            // Give mpirun's output forwarding a moment to pass the line on before the abort tears the job down.
-            Thread.sleep(forTimeInterval: 3)
+            // A grace before the abort: mpirun's output forwarding passes the line on, and a launcher that
+            // notices a lost host by itself (TCP keepalive on its daemons' links) ends the job cleanly; an
+            // MPI_Abort sent towards an unreachable host would instead leave mpirun waiting for it.
+            Thread.sleep(forTimeInterval: Watchdog.graceSeconds)
             let fallback = Thread { Thread.sleep(forTimeInterval: 5); _exit(Watchdog.exitCode) }
             fallback.start()
             communicator.abort(code: Watchdog.exitCode)
