@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Runs l2c the way cluster users do, on fake hosts of this machine (network namespaces, TCP between them)
 # and a real Slurm whose nodes are those hosts, using the harness in ../shared/cluster:
-#   1. mpirun --hostfile hostfiles/two-nodes.example: 4 ranks on node1 and node2
-#   2. sbatch -N 2 deploy/l2c.sbatch: 2 ranks launched by srun --mpi=pmix
-# Each must print a JSON summary with the right rank count. Needs root, a release build and data/mnist5k.
+#   mpirun --hostfile hostfiles/two-nodes.example: 4 ranks on node1 and node2; a rank killed (-9), stopped
+#     (SIGSTOP) or cut off (its host's link down) ends the job within seconds, saying where
+#   sbatch -N 2 deploy/l2c.sbatch: a training run; the same run stopped by the time-limit signal (USR1),
+#     requeued and resumed, and preempted (requeued from outside: SIGTERM, then SIGKILL), each ending with a
+#     model identical to the uninterrupted run's, bit for bit; a rank killed under srun ends the job
+# Needs root, a release build and data/mnist5k.
 # Usage: deploy/cluster-test.sh       (ends with "N passed, N failed")
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -12,9 +15,10 @@ kit=${L2C_CLUSTER_KIT:-$root/../shared/cluster}
 export CLUSTER_DIR=${CLUSTER_DIR:-/tmp/l2c-cluster}
 l2c=$root/.build/release/l2c
 passed=0; failed=0
-check() { # name, file, expected ranks
-  if grep -q "\"ranks\":$3" "$2" && tail -n 1 "$2" | grep -q '"checkpoint"'; then passed=$((passed + 1)); echo "PASS: $1"
-  else failed=$((failed + 1)); echo "FAIL: $1"; cat "$2"; fi
+pass() { passed=$((passed + 1)); echo "PASS: $1"; }
+fail() { failed=$((failed + 1)); echo "FAIL: $1"; [ -n "${2:-}" ] && [ -f "$2" ] && tail -n 30 "$2"; }
+check() { # name, file, expected ranks: a JSON summary with that rank count
+  if grep -q "\"ranks\":$3" "$2" && tail -n 1 "$2" | grep -q '"checkpoint"'; then pass "$1"; else fail "$1" "$2"; fi
 }
 cleanup() { "$kit/slurm-down.sh" >/dev/null 2>&1; "$kit/netns-down.sh" >/dev/null 2>&1; }
 trap cleanup EXIT
@@ -22,25 +26,111 @@ trap cleanup EXIT
 "$kit/deps.sh" >/dev/null || { echo "cluster-test: the cluster kit's deps.sh failed" >&2; exit 1; }
 cleanup
 "$kit/netns-up.sh" 2 >/dev/null
-out=$CLUSTER_DIR/out; mkdir -p "$out"; chmod 1777 "$out"
+out=$CLUSTER_DIR/out; rm -rf "$out"; mkdir -p "$out"; chmod 1777 "$out"
+on_node1() { "$kit/netns-rsh" node1 "cd $root && $*"; }
+now() { date +%s.%N; }
+since() { echo "$(now) - $1" | bc; }
+under() { [ "$(echo "$1 < $2" | bc)" = 1 ]; }
+wait_for_state() { # OUT: until OUT/checkpoints holds a state (60 s at most)
+  for _ in $(seq 1 600); do ls "$1/checkpoints" 2>/dev/null | grep -q '^state-' && return 0; sleep 0.1; done; return 1
+}
+l2c_on_node2() { ip netns pids node2 | while read -r p; do [ "$(cat /proc/"$p"/comm 2>/dev/null)" = l2c ] && echo "$p"; done | head -n 1; }
+# mpirun across the fake hosts. TCP keepalive on the launcher's links to its daemons (idle probes every 2 s,
+# 4 misses × 3 s) lets mpirun notice a host that dropped off the network in ~15 s instead of Open MPI's
+# default of 8 minutes; the project recommends the same for hostfile runs (README, "Long runs").
+hostfile_mpirun="OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun --hostfile hostfiles/two-nodes.example --bind-to none \
+  --mca plm_rsh_agent $kit/netns-rsh --mca btl tcp,self --mca btl_tcp_if_include 10.77.0.0/24 --mca oob_tcp_if_include 10.77.0.0/24 \
+  --mca oob_tcp_keepalive_time 2 --mca oob_tcp_keepalive_intvl 3 --mca oob_tcp_keepalive_probes 4"
 job=(--data "$root/data/mnist5k" --model lenet --loss kcl --clusters 10 --steps 10 --seed 1 --no-eval)
+endless=(--data "$root/data/mnist5k" --model lenet --steps 1000000 --checkpoint-every 50 --no-eval --threads 1)
 
 # 1. mpirun with the project's hostfile, over TCP between the fake hosts.
-timeout -k 10 180 "$kit/netns-rsh" node1 "cd $root && OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
-  mpirun --hostfile hostfiles/two-nodes.example -np 4 --oversubscribe --bind-to none \
-  --mca plm_rsh_agent $kit/netns-rsh --mca btl tcp,self \
-  --mca btl_tcp_if_include 10.77.0.0/24 --mca oob_tcp_if_include 10.77.0.0/24 \
+timeout -k 10 180 "$kit/netns-rsh" node1 "cd $root && $hostfile_mpirun -np 4 --oversubscribe \
   $l2c train ${job[*]} --batch-size 64 --threads 1 --out $out/hostfile" > "$out/hostfile.log" 2>&1
 check "mpirun --hostfile hostfiles/two-nodes.example (4 ranks on node1, node2)" "$out/hostfile.log" 4
 
-# 2. Slurm on the fake hosts: sbatch the project's batch script on 2 nodes.
-if "$kit/slurm-up.sh" --netns >/dev/null 2>&1; then
-  timeout -k 10 300 "$kit/netns-rsh" node1 "cd $root && sbatch --wait -N 2 --ntasks-per-node=1 -o $out/slurm.log -e $out/slurm.err \
-    deploy/l2c.sbatch ${job[*]} --batch-size 64 --out $out/slurm" >/dev/null 2>&1
-  check "sbatch -N 2 deploy/l2c.sbatch (srun --mpi=pmix)" "$out/slurm.log" 2
-  grep -h "l2c: error" "$out/slurm.err" 2>/dev/null
-else
-  failed=$((failed + 1)); echo "FAIL: slurm-up.sh --netns"
+# 2. Failures under mpirun --hostfile, one rank per host: kill -9, SIGSTOP, the link down.
+hostfile_failure() { # name, what to do to node2's rank ("kill" | "stop" | "link"), time limit in s, expected text
+  local name=$1 what=$2 limit=$3 expect=$4 log=$out/fail-$2.log
+  timeout -k 10 120 "$kit/netns-rsh" node1 "cd $root && $hostfile_mpirun -np 2 --map-by node \
+    $l2c train ${endless[*]} --stall-timeout 10 --out $out/fail-$what" > "$log" 2>&1 &
+  local launcher=$!
+  if ! wait_for_state "$out/fail-$what"; then kill "$launcher"; fail "$name: no state written" "$log"; return; fi
+  local rank; rank=$(l2c_on_node2)
+  local start; start=$(now)
+  case $what in
+    kill) kill -9 "$rank" ;;
+    stop) kill -STOP "$rank" ;;
+    link) ip -n node2 link set eth0 down ;;
+  esac
+  wait "$launcher"; local status=$?; local took; took=$(since "$start")
+  [ "$what" = link ] && ip -n node2 link set eth0 up
+  if [ "$status" != 0 ] && [ "$status" != 124 ] && under "$took" "$limit" && grep -q "$expect" "$log" \
+     && "$l2c" state "$out/fail-$what" >/dev/null; then
+    pass "$name: the job ended in ${took%.*} s (exit $status), the last state verifies"
+  else
+    fail "$name: exit $status after $took s (limit $limit s, expected '$expect' and a valid last state)" "$log"
+  fi
+}
+hostfile_failure "kill -9 of the rank on node2" kill 5 "process rank 1 .* on node node2"
+hostfile_failure "SIGSTOP of the rank on node2, --stall-timeout 10" stop 25 "no step completed for .* waiting in MPI_"
+hostfile_failure "node2's link down, --stall-timeout 10" link 25 "no step completed for .* waiting in MPI_"
+"$kit/netns-down.sh" >/dev/null 2>&1; "$kit/netns-up.sh" 2 >/dev/null   # hosts anew after the link test
+
+# 3. Slurm on the fake hosts.
+if ! "$kit/slurm-up.sh" --netns >/dev/null 2>&1; then
+  fail "slurm-up.sh --netns"; echo "$passed passed, $failed failed"; exit 1
 fi
+submit() { on_node1 "sbatch --parsable -N 2 --ntasks-per-node=1 -o $out/$1.log -e $out/$1.err deploy/l2c.sbatch ${*:2}"; }
+job_state() { on_node1 "squeue -h -j $1 -o %T" 2>/dev/null; }
+wait_job() { # id, seconds: until the job has left the queue
+  for _ in $(seq 1 $(($2 * 5))); do [ -z "$(job_state "$1")" ] && return 0; sleep 0.2; done; return 1
+}
+# A requeued job waits ~2 minutes before it may start again; let it start at once, once its old step is gone.
+release_requeued() {
+  for _ in $(seq 1 300); do case "$(job_state "$1")" in PENDING*) break ;; esac; sleep 0.2; done
+  for _ in $(seq 1 100); do ls "$CLUSTER_DIR"/slurm/spool/node*/ 2>/dev/null | grep -q "pmix.$1\." || break; sleep 0.2; done
+  on_node1 "scontrol update JobId=$1 StartTime=now" >/dev/null
+}
+long=(train --data "$root/data/mnist5k" --model lenet --loss kcl --clusters 10 --batch-size 64 --steps 500 --optimizer sgd --lr 0.01
+      --seed 2 --checkpoint-every 10 --no-eval)
+
+# 3a. The uninterrupted run (also the reference of 3b and 3c).
+id=$(submit whole "${long[*]}" --out "$out/whole")
+if wait_job "$id" 300 && [ -f "$out/whole/model.safetensors" ]; then check "sbatch -N 2 deploy/l2c.sbatch train (srun --mpi=pmix)" "$out/whole.log" 2
+else fail "sbatch -N 2 deploy/l2c.sbatch train" "$out/whole.err"; fi
+
+# 3b. The time-limit signal: USR1 to the batch script (as --signal=B:USR1@SECONDS does), requeue, resume.
+id=$(submit usr1 "${long[*]}" --out "$out/usr1")
+wait_for_state "$out/usr1"
+on_node1 "scancel --signal=USR1 --batch $id"
+release_requeued "$id"
+if wait_job "$id" 300 && grep -q "stopped at step" "$out/usr1.err" && grep -q "restart 1: resuming" "$out/usr1.err" \
+   && cmp -s "$out/whole/model.safetensors" "$out/usr1/model.safetensors"; then
+  pass "Slurm time limit: USR1 stops the run (exit 3), the job requeues, resumes and ends bit for bit as the uninterrupted run"
+else fail "Slurm time limit: USR1, requeue, resume, identical model" "$out/usr1.err"; fi
+
+# 3c. Preemption: the job is requeued from outside (SIGTERM to every task, SIGKILL after KillWait).
+id=$(submit preempt "${long[*]}" --out "$out/preempt")
+wait_for_state "$out/preempt"
+on_node1 "scontrol requeue $id"
+release_requeued "$id"
+if wait_job "$id" 300 && grep -q "by SIGTERM" "$out/preempt.err" && grep -q "restart 1: resuming" "$out/preempt.err" \
+   && cmp -s "$out/whole/model.safetensors" "$out/preempt/model.safetensors"; then
+  pass "Slurm preemption: SIGTERM stops the run with a state, the requeued job resumes and ends bit for bit as the uninterrupted run"
+else fail "Slurm preemption: SIGTERM, requeue, resume, identical model" "$out/preempt.err"; fi
+
+# 3d. A rank killed under srun ends the job within 5 s.
+id=$(submit srunkill train "${endless[*]}" --out "$out/srunkill")
+if wait_for_state "$out/srunkill"; then
+  start=$(now); kill -9 "$(l2c_on_node2)"
+  for _ in $(seq 1 300); do on_node1 "squeue -h -j $id -t RUNNING -o %T" | grep -q RUNNING || break; sleep 0.1; done
+  took=$(since "$start")
+  if under "$took" 5 && grep -q "node2: task 1" "$out/srunkill.err" && "$l2c" state "$out/srunkill" >/dev/null; then
+    pass "kill -9 of a rank under srun: the job ended in ${took%.*} s, the last state verifies"
+  else fail "kill -9 under srun: $took s" "$out/srunkill.err"; fi
+else fail "kill -9 under srun: no state written" "$out/srunkill.err"; fi
+on_node1 "scancel $id" >/dev/null 2>&1
+
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -20,6 +20,8 @@ public final class Watchdog: @unchecked Sendable {
     private var label = ""
     private var slowestStep = 0.0
     private var thread: Thread?
+    /// When this rank first saw a stop signal inside a loop, and the step it was on.
+    private var signalSeen: (at: Date, step: Int)?
 
     public init(timeout: Double?, communicator: any Communicator) {
         self.timeout = timeout
@@ -58,13 +60,27 @@ public final class Watchdog: @unchecked Sendable {
         lock.unlock()
     }
 
+    /// How long a rank asked to stop may take to reach the step boundary where it saves its state.
+    var stopGrace: Double { max(2, 2 * slowestStep) }
+
     private func watch() {
         while true {
-            Thread.sleep(forTimeInterval: 0.5)
+            Thread.sleep(forTimeInterval: 0.25)
             lock.lock()
             let stalled = armed ? Date().timeIntervalSince(lastProgress) : 0
             let (limit, step, label) = (self.limit, self.step, self.label)
+            if armed && StopSignal.received != 0 && signalSeen == nil { signalSeen = (Date(), step) }
+            let stuckAfterSignal = armed && signalSeen.map { $0.step == step && Date().timeIntervalSince($0.at) > stopGrace } ?? false
             lock.unlock()
+            if stuckAfterSignal {
+                // Asked to stop but the step cannot finish: a peer is gone (Slurm and mpirun signal the survivors
+                // of a dead rank) and SIGKILL would follow after the launcher's grace. Leave at once.
+                let signal = StopSignal.received
+                let waiting = communicator.pendingCollective.map { "waiting in \($0)" } ?? "not inside a collective"
+                fputs("l2c: error: rank \(communicator.rank): \(StopSignal.name(signal)) arrived but \(label) step \(step + 1) did not finish within \(Int(stopGrace.rounded(.up))) s (\(waiting)); exiting without a new state\n", stderr)
+                fflush(stderr)
+                _exit(128 + signal)
+            }
             guard armed, stalled > limit else { continue }
             let waiting = communicator.pendingCollective.map { "waiting in \($0)" } ?? "not inside a collective"
             // gethostname, not ProcessInfo.hostName: the latter asks the resolver, which may hang on a lost network.
