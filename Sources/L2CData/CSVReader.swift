@@ -36,7 +36,9 @@ public enum CSVReader {
                     }
                     labels.append(label)
                 } else {
-                    guard let v = Float(trimmed) else { throw DataError(path, "line \(lineNumber), column \(c + 1): expected a number, found '\(trimmed)'") }
+                    guard let v = Float(trimmed), v.isFinite else {
+                        throw DataError(path, "line \(lineNumber), column \(c + 1): expected a finite number, found '\(trimmed)'")
+                    }
                     images.append(v / scale)
                 }
             }

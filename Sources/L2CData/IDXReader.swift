@@ -20,8 +20,13 @@ public enum IDXReader {
             let o = 4 + 4 * d
             dims.append(Int(bytes[o]) << 24 | Int(bytes[o + 1]) << 16 | Int(bytes[o + 2]) << 8 | Int(bytes[o + 3]))
         }
-        let expected = dims.reduce(1, *)
         let available = bytes.count - headerSize
+        var expected = 1
+        for d in dims {
+            let (product, overflow) = expected.multipliedReportingOverflow(by: d)
+            guard !overflow else { throw DataError(path, "IDX data: header \(dims) declares more bytes than any file holds (corrupt header)") }
+            expected = product
+        }
         guard available == expected else {
             throw DataError(path, "IDX data: header \(dims) needs \(expected) bytes, file has \(available)" + (available < expected ? " (truncated)" : " (trailing bytes)"))
         }

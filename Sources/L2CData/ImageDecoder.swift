@@ -30,16 +30,16 @@ public final class ImageDecoder {
 
     deinit { tjDestroy(handle) }
 
-    /// The image's width and height without decoding it.
+    /// The image's width and height without decoding it (refused when no file of this size could hold it).
     public func size(_ bytes: [UInt8], path: String) throws -> (width: Int, height: Int) {
-        if isPNG(bytes) { return try PNGHeader.size(bytes, path: path) }
+        if isPNG(bytes) { return try DecodeLimit.check(try PNGHeader.size(bytes, path: path), fileBytes: bytes.count, path: path) }
         guard isJPEG(bytes) else { throw DataError(path, "not a JPEG or PNG file (starts with \(hexPrefix(bytes)))") }
         var width: Int32 = 0, height: Int32 = 0, subsampling: Int32 = 0, colorspace: Int32 = 0
         let status = bytes.withUnsafeBufferPointer {
             tjDecompressHeader3(handle, $0.baseAddress, UInt(bytes.count), &width, &height, &subsampling, &colorspace)
         }
         guard status == 0 else { throw DataError(path, "corrupt JPEG header: \(errorString)") }
-        return (Int(width), Int(height))
+        return try DecodeLimit.check((Int(width), Int(height)), fileBytes: bytes.count, path: path)
     }
 
     /// Decodes, with the JPEG DCT scaled so that the result is still at least `minimumScale` of full size
@@ -83,6 +83,7 @@ public final class ImageDecoder {
         }
         image.format = UInt32(PNG_FORMAT_RGB)
         let (width, height) = (Int(image.width), Int(image.height))
+        do { _ = try DecodeLimit.check((width, height), fileBytes: bytes.count, path: path) } catch { png_image_free(&image); throw error }
         var pixels = [UInt8](repeating: 0, count: width * height * 3)
         let ok = pixels.withUnsafeMutableBytes { png_image_finish_read(&image, nil, $0.baseAddress, 0, nil) }
         guard ok != 0 else {
@@ -90,6 +91,24 @@ public final class ImageDecoder {
             throw DataError(path, "corrupt PNG data")
         }
         return RGBImage(pixels: pixels, width: width, height: height)
+    }
+}
+
+/// What a compressed image file can hold: deflate expands at most ~1,032:1 and a 1-bit PNG packs 8 pixels a
+/// byte, and a flat JPEG stays above a few bits per 8×8 block, so a header that declares more than
+/// 8,300 pixels per byte of file is corrupt. The check runs before any pixel buffer is allocated.
+enum DecodeLimit {
+    static let pixelsPerFileByte = 8_300
+    /// 2^28 pixels (a 16k × 16k image): larger inputs are refused outright.
+    static let maximumPixels = 1 << 28
+
+    static func check(_ size: (width: Int, height: Int), fileBytes: Int, path: String) throws -> (width: Int, height: Int) {
+        guard size.width >= 1, size.height >= 1 else { throw DataError(path, "image size \(size.width)×\(size.height): expected at least 1×1") }
+        let pixels = size.width.multipliedReportingOverflow(by: size.height)
+        guard !pixels.overflow, pixels.partialValue <= maximumPixels, pixels.partialValue <= pixelsPerFileByte * max(fileBytes, 1) else {
+            throw DataError(path, "image size \(size.width)×\(size.height): more pixels than a \(fileBytes)-byte file can hold (corrupt header?)")
+        }
+        return size
     }
 }
 

@@ -1,4 +1,5 @@
 import CPNG
+import Foundation
 
 /// Grey-scale decoding of PNG files through libpng's simplified API (any PNG colour type is converted).
 public enum PNGReader {
@@ -13,6 +14,8 @@ public enum PNGReader {
         }
         image.format = UInt32(PNG_FORMAT_GRAY)
         let (width, height) = (Int(image.width), Int(image.height))
+        let fileBytes = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
+        do { _ = try DecodeLimit.check((width, height), fileBytes: fileBytes, path: path) } catch { png_image_free(&image); throw error }
         var pixels = [UInt8](repeating: 0, count: width * height)
         let ok = pixels.withUnsafeMutableBytes { png_image_finish_read(&image, nil, $0.baseAddress, 0, nil) }
         guard ok != 0 else {
