@@ -106,13 +106,16 @@ public enum Checkpoint {
     public struct Snapshot: @unchecked Sendable {
         let names: [String]
         let shapes: [[Int]]
-        let payload: [Float]
+        /// The tensors' values back to back; a writer may hand the buffer to the next snapshot.
+        public internal(set) var payload: [Float]
         public let metadata: [String: String]
 
-        public init(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String]) {
+        /// `buffer`, when it has the right size, is reused (no fresh pages to fault in on the pausing thread).
+        public init(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String], reusing buffer: [Float]? = nil) {
             names = tensors.map(\.name)
             shapes = tensors.map(\.tensor.shape)
-            var payload = [Float](repeating: 0, count: tensors.reduce(0) { $0 + $1.tensor.count })
+            let count = tensors.reduce(0) { $0 + $1.tensor.count }
+            var payload = buffer?.count == count ? buffer! : [Float](repeating: 0, count: count)
             payload.withUnsafeMutableBufferPointer { buffer in
                 var offset = 0
                 for (_, t) in tensors {
@@ -126,8 +129,8 @@ public enum Checkpoint {
 
         public var bytes: Int { payload.count * 4 }
 
-        /// The whole file: header (with the payload's SHA-256) and payload.
-        public func encoded() throws -> Data {
+        /// The 8-byte length and the JSON header (with the payload's SHA-256), padded so the data is aligned.
+        func header() throws -> Data {
             var meta = metadata
             meta["sha256"] = payload.withUnsafeBytes { SHA256Digest.hex($0) }
             var header: [String: Any] = ["__metadata__": meta]
@@ -138,16 +141,20 @@ public enum Checkpoint {
                 offset += bytes
             }
             var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
-            // Pad the header with spaces to a multiple of 8 bytes, so the data is aligned.
             while json.count % 8 != 0 { json.append(UInt8(ascii: " ")) }
-            var file = Data(capacity: 8 + json.count + bytes)
-            withUnsafeBytes(of: UInt64(json.count).littleEndian) { file.append(contentsOf: $0) }
-            file.append(json)
-            payload.withUnsafeBytes { file.append(contentsOf: $0) }
-            return file
+            var out = Data(capacity: 8 + json.count)
+            withUnsafeBytes(of: UInt64(json.count).littleEndian) { out.append(contentsOf: $0) }
+            out.append(json)
+            return out
         }
 
-        public func write(to path: String) throws { try AtomicFile.write(try encoded(), to: path) }
+        /// Header then payload, straight from the buffer (no second copy of the tensors).
+        public func write(to path: String) throws {
+            let header = try header()
+            try header.withUnsafeBytes { head in
+                try payload.withUnsafeBytes { body in try AtomicFile.write([head, body], to: path) }
+            }
+        }
     }
 }
 
@@ -181,6 +188,11 @@ public struct CheckpointError: Error, CustomStringConvertible {
 /// Write-to-temporary, fsync, rename, fsync of the folder: the target is either the old file or the complete new one.
 public enum AtomicFile {
     public static func write(_ data: Data, to path: String) throws {
+        try data.withUnsafeBytes { try write([$0], to: path) }
+    }
+
+    /// The parts one after another, as one file.
+    public static func write(_ parts: [UnsafeRawBufferPointer], to path: String) throws {
         let url = URL(fileURLWithPath: path)
         let folder = url.deletingLastPathComponent().path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -188,7 +200,7 @@ public enum AtomicFile {
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else { throw CheckpointError(temporary, "cannot create: \(String(cString: strerror(errno)))") }
         var ok = true
-        data.withUnsafeBytes { raw in
+        for raw in parts where ok && raw.count > 0 {
             var written = 0
             while written < raw.count {
                 let n = Foundation.write(fd, raw.baseAddress! + written, raw.count - written)

@@ -106,7 +106,8 @@ public final class TrainingLoop {
             guard let saved = try self.session.save(phase: self.phase, step: step, tensors: state.tensors + self.optimizer.namedState(self.parameters),
                                                     optimizerSteps: self.optimizer.stepCount, phaseState: phaseState, wait: wait) else { return nil }
             self.log.write(["phase": "checkpoint", "loop": self.phase, "step": step, "state": saved.path,
-                            "pause_seconds": JSONLine.round(saved.pauseSeconds, digits: 4)])
+                            "pause_seconds": JSONLine.round(saved.pauseSeconds, digits: 4),
+                            "previous_write_seconds": JSONLine.round(self.session.lastWriteSeconds, digits: 4)])
             return saved.path
         }
         session.watchdog.arm(label: label, step: first)

@@ -133,11 +133,21 @@ final class StateWriter: @unchecked Sendable {
     private let queue = DispatchQueue(label: "l2c-state-writer")
     private let lock = NSLock()
     private var failure: Error?
-    private(set) var lastWriteSeconds = 0.0
+    private var lastWrite = 0.0
+    var lastWriteSeconds: Double { lock.lock(); defer { lock.unlock() }; return lastWrite }
 
     init(folder: StateFolder, keep: Int) {
         self.folder = folder
         self.keep = keep
+    }
+
+    /// The buffer of the last written snapshot, for the next one: in steady state rank 0 holds one copy of the state.
+    private var spare: [[Float]] = []
+
+    /// A buffer for the next snapshot's copy, from an earlier one when one is free.
+    func takeBuffer() -> [Float]? {
+        lock.lock(); defer { lock.unlock() }
+        return spare.popLast()
     }
 
     func submit(_ snapshot: Checkpoint.Snapshot, to path: String) {
@@ -149,7 +159,10 @@ final class StateWriter: @unchecked Sendable {
             } catch {
                 lock.lock(); if failure == nil { failure = error }; lock.unlock()
             }
-            lock.lock(); lastWriteSeconds = Date().timeIntervalSince(start); lock.unlock()
+            lock.lock()
+            lastWrite = Date().timeIntervalSince(start)
+            if spare.isEmpty { spare.append(snapshot.payload) }
+            lock.unlock()
         }
     }
 
