@@ -106,33 +106,32 @@ public enum Checkpoint {
     public struct Snapshot: @unchecked Sendable {
         let names: [String]
         let shapes: [[Int]]
-        /// The tensors' values back to back; a writer may hand the buffer to the next snapshot.
-        public internal(set) var payload: [Float]
+        /// The tensors' values back to back (on huge pages, so the first copy does not crawl through
+        /// page faults); a writer hands the buffer to the next snapshot.
+        public let payload: Tensor
         public let metadata: [String: String]
 
-        /// `buffer`, when it has the right size, is reused (no fresh pages to fault in on the pausing thread).
-        public init(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String], reusing buffer: [Float]? = nil) {
+        /// `buffer`, when it has the right size, is reused.
+        public init(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String], reusing buffer: Tensor? = nil) {
             names = tensors.map(\.name)
             shapes = tensors.map(\.tensor.shape)
             let count = tensors.reduce(0) { $0 + $1.tensor.count }
-            var payload = buffer?.count == count ? buffer! : [Float](repeating: 0, count: count)
-            payload.withUnsafeMutableBufferPointer { buffer in
-                var offset = 0
-                for (_, t) in tensors {
-                    (buffer.baseAddress! + offset).update(from: t.data, count: t.count)
-                    offset += t.count
-                }
+            payload = buffer?.count == count ? buffer! : Tensor(shape: [count])
+            var offset = 0
+            for (_, t) in tensors {
+                (payload.data + offset).update(from: t.data, count: t.count)
+                offset += t.count
             }
-            self.payload = payload
             self.metadata = metadata
         }
 
         public var bytes: Int { payload.count * 4 }
+        private var payloadBytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: payload.data, count: bytes) }
 
         /// The 8-byte length and the JSON header (with the payload's SHA-256), padded so the data is aligned.
         func header() throws -> Data {
             var meta = metadata
-            meta["sha256"] = payload.withUnsafeBytes { SHA256Digest.hex($0) }
+            meta["sha256"] = SHA256Digest.hex(payloadBytes)
             var header: [String: Any] = ["__metadata__": meta]
             var offset = 0
             for (name, shape) in zip(names, shapes) {
@@ -151,9 +150,7 @@ public enum Checkpoint {
         /// Header then payload, straight from the buffer (no second copy of the tensors).
         public func write(to path: String) throws {
             let header = try header()
-            try header.withUnsafeBytes { head in
-                try payload.withUnsafeBytes { body in try AtomicFile.write([head, body], to: path) }
-            }
+            try header.withUnsafeBytes { head in try AtomicFile.write([head, payloadBytes], to: path) }
         }
     }
 }

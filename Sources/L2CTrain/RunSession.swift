@@ -143,6 +143,12 @@ public final class RunSession {
 
     // MARK: saving
 
+    /// Readies rank 0's copy buffer for states of `tensors` (plus the finished phases' artefacts) in the background.
+    func prepareStates(of tensors: [(name: String, tensor: Tensor)]) {
+        guard let writer else { return }
+        writer.prepareBuffer(count: (tensors + artefacts.flatMap(\.tensors)).reduce(0) { $0 + $1.tensor.count })
+    }
+
     /// Whether a state is due by time on this rank (only rank 0's clock counts; the decision travels to
     /// every rank with the gradient all-reduce).
     var dueByTime: Bool {

@@ -110,6 +110,7 @@ public final class TrainingLoop {
                             "previous_write_seconds": JSONLine.round(self.session.lastWriteSeconds, digits: 4)])
             return saved.path
         }
+        if steps > first { session.prepareStates(of: state.tensors + optimizer.namedState(parameters)) }
         session.watchdog.arm(label: label, step: first)
         defer { session.watchdog.disarm() }
         for step in first..<max(steps, first) {

@@ -1,4 +1,5 @@
 import Foundation
+import L2CTensor
 
 /// Everything a run needs to continue where it stopped, as one safetensors file in OUT/checkpoints/:
 /// the tensors of the phase in progress (parameters and BatchNorm running statistics under their model
@@ -142,12 +143,23 @@ final class StateWriter: @unchecked Sendable {
     }
 
     /// The buffer of the last written snapshot, for the next one: in steady state rank 0 holds one copy of the state.
-    private var spare: [[Float]] = []
+    private var spare: [Tensor] = []
 
     /// A buffer for the next snapshot's copy, from an earlier one when one is free.
-    func takeBuffer() -> [Float]? {
+    func takeBuffer() -> Tensor? {
         lock.lock(); defer { lock.unlock() }
         return spare.popLast()
+    }
+
+    /// Allocates (and faults in) a buffer of `count` floats on the writer thread, so that even the first
+    /// snapshot only copies.
+    func prepareBuffer(count: Int) {
+        queue.async { [self] in
+            lock.lock(); let needed = spare.first?.count != count; lock.unlock()
+            guard needed else { return }
+            let buffer = Tensor(shape: [count])
+            lock.lock(); spare = [buffer]; lock.unlock()
+        }
     }
 
     func submit(_ snapshot: Checkpoint.Snapshot, to path: String) {
