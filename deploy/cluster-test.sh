@@ -100,25 +100,21 @@ id=$(submit whole "${long[*]}" --out "$out/whole")
 if wait_job "$id" 300 && [ -f "$out/whole/model.safetensors" ]; then check "sbatch -N 2 deploy/l2c.sbatch train (srun --mpi=pmix)" "$out/whole.log" 2
 else fail "sbatch -N 2 deploy/l2c.sbatch train" "$out/whole.err"; fi
 
-# 3b. The time-limit signal: USR1 to the batch script (as --signal=B:USR1@SECONDS does), requeue, resume.
-id=$(submit usr1 "${long[*]}" --out "$out/usr1")
-wait_for_state "$out/usr1"
-on_node1 "scancel --signal=USR1 --batch $id"
-release_requeued "$id"
-if wait_job "$id" 300 && grep -q "stopped at step" "$out/usr1.err" && grep -q "restart 1: resuming" "$out/usr1.err" \
-   && cmp -s "$out/whole/model.safetensors" "$out/usr1/model.safetensors"; then
-  pass "Slurm time limit: USR1 stops the run (exit 3), the job requeues, resumes and ends bit for bit as the uninterrupted run"
-else fail "Slurm time limit: USR1, requeue, resume, identical model" "$out/usr1.err"; fi
-
-# 3c. Preemption: the job is requeued from outside (SIGTERM to every task, SIGKILL after KillWait).
-id=$(submit preempt "${long[*]}" --out "$out/preempt")
-wait_for_state "$out/preempt"
-on_node1 "scontrol requeue $id"
-release_requeued "$id"
-if wait_job "$id" 300 && grep -q "by SIGTERM" "$out/preempt.err" && grep -q "restart 1: resuming" "$out/preempt.err" \
-   && cmp -s "$out/whole/model.safetensors" "$out/preempt/model.safetensors"; then
-  pass "Slurm preemption: SIGTERM stops the run with a state, the requeued job resumes and ends bit for bit as the uninterrupted run"
-else fail "Slurm preemption: SIGTERM, requeue, resume, identical model" "$out/preempt.err"; fi
+# 3b/3c. A job stopped mid-run, requeued and resumed, must end with the uninterrupted job's model.
+requeue_case() { # name, out name, command that stops job $id, the stop line's signal
+  local id; id=$(submit "$2" "${long[*]}" --out "$out/$2")
+  wait_for_state "$out/$2"
+  on_node1 "$(printf "$3" "$id")"
+  release_requeued "$id"
+  if wait_job "$id" 300 && grep -q "stopped at step .* by $4" "$out/$2.err" && grep -q "restart 1: resuming" "$out/$2.err" \
+     && cmp -s "$out/whole/model.safetensors" "$out/$2/model.safetensors"; then
+    pass "$1: the run stopped with a state, the job was requeued, resumed and ended bit for bit as the uninterrupted run"
+  else fail "$1: stop, requeue, resume, identical model" "$out/$2.err"; fi
+}
+# The time limit: USR1 to the batch script, as --signal=B:USR1@SECONDS sends it; the script requeues.
+requeue_case "Slurm time limit (USR1)" usr1 "scancel --signal=USR1 --batch %s" SIGUSR1
+# Preemption: requeued from outside, SIGTERM to every task and SIGKILL after KillWait.
+requeue_case "Slurm preemption (scontrol requeue: SIGTERM, then SIGKILL)" preempt "scontrol requeue %s" SIGTERM
 
 # 3d. A rank killed under srun ends the job within 5 s.
 id=$(submit srunkill train "${endless[*]}" --out "$out/srunkill")

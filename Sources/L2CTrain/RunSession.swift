@@ -84,10 +84,7 @@ public final class RunSession {
                 var isFolder: ObjCBool = false
                 guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { throw CheckpointError(path, "no such state file or folder") }
                 guard isFolder.boolValue else { return try TrainingState.load(path).path }
-                // An OUT folder (its checkpoints/) or the checkpoints folder itself.
-                let nested = StateFolder(out: path)
-                let states = nested.states().isEmpty ? StateFolder(path: path) : nested
-                guard let state = try states.newestValid(report: { console.log("warning: \($0)") }) else {
+                guard let state = try StateFolder.named(path).newestValid(report: { console.log("warning: \($0)") }) else {
                     throw CheckpointError(path, "holds no training state (state-*.safetensors)")
                 }
                 return state.path

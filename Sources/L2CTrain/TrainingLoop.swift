@@ -113,7 +113,7 @@ public final class TrainingLoop {
         if steps > first { session.prepareStates(of: state.tensors + optimizer.namedState(parameters)) }
         session.watchdog.arm(label: label, step: first)
         defer { session.watchdog.disarm() }
-        for step in first..<max(steps, first) {
+        for step in first..<steps {
             let epoch = step / schedule.batchesPerEpoch, batchIndex = step % schedule.batchesPerEpoch
             if batchIndex == 0 || batches.isEmpty { batches = schedule.epochBatches(epoch) }
             let global = batches[batchIndex]

@@ -84,6 +84,12 @@ public struct StateFolder {
     public init(out: String) { path = (out as NSString).appendingPathComponent("checkpoints") }
     public init(path: String) { self.path = path }
 
+    /// The states under a folder a user names: an OUT folder (its checkpoints/) or a checkpoints folder itself.
+    public static func named(_ folder: String) -> StateFolder {
+        let nested = StateFolder(out: folder)
+        return nested.states().isEmpty ? StateFolder(path: folder) : nested
+    }
+
     /// (sequence, file path), newest first.
     public func states() -> [(sequence: Int, path: String)] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []

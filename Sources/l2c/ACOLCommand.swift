@@ -70,6 +70,6 @@ struct ACOLCommand: ParsableCommand {
         config.optimization = optimization.settings
         config.out = out
         config.checkpoints = longRun.policy
-        MPIRuntime.run(threads: threads) { comm in try ACOLExperiment.run(config, communicator: comm) }
+        MPIRuntime.run(threads: threads, stopsOnSignals: true) { comm in try ACOLExperiment.run(config, communicator: comm) }
     }
 }

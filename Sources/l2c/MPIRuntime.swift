@@ -7,7 +7,10 @@ import L2CTrain
 /// Runs a command body under MPI: initialises it, sets the compute threads, prints the JSON result on
 /// rank 0, and turns any error into a one-line message and a non-zero exit on every rank.
 enum MPIRuntime {
-    static func run(threads: Int?, _ body: (any Communicator) throws -> [String: Any]) -> Never {
+    /// `stopsOnSignals`: a training command, whose loops stop at a step boundary on SIGUSR1/TERM/INT; the
+    /// handlers go in before MPI starts, so that a signal sent during start-up is not fatal.
+    static func run(threads: Int?, stopsOnSignals: Bool = false, _ body: (any Communicator) throws -> [String: Any]) -> Never {
+        if stopsOnSignals { StopSignal.install() }
         let comm = MPICommunicator()
         ComputeThreads.set(threads ?? defaultThreads())
         do {

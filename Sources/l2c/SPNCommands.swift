@@ -38,7 +38,7 @@ struct TrainSPNCommand: ParsableCommand {
         var settings = optimization.settings
         let pair = balance.pair
         if let pair { settings.globalBatch = pair.classes * pair.samples }
-        MPIRuntime.run(threads: threads) { comm in
+        MPIRuntime.run(threads: threads, stopsOnSignals: true) { comm in
             try TransferExperiment.trainSimilarityNetwork(data: data, model: model, classes: classes, optimization: settings, balance: pair,
                                                           out: out, checkpoints: longRun.policy, communicator: comm)
         }
@@ -108,6 +108,6 @@ struct ClusterCommand: ParsableCommand {
         config.out = out
         config.checkpoints = longRun.policy
         config.command = "cluster"
-        MPIRuntime.run(threads: threads) { comm in try TransferExperiment.run(config, communicator: comm) }
+        MPIRuntime.run(threads: threads, stopsOnSignals: true) { comm in try TransferExperiment.run(config, communicator: comm) }
     }
 }

@@ -15,8 +15,7 @@ struct StateCommand: ParsableCommand {
         var isFolder: ObjCBool = false
         var file = path
         if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
-            let nested = StateFolder(out: path)
-            guard let newest = (nested.states().isEmpty ? StateFolder(path: path) : nested).states().first else {
+            guard let newest = StateFolder.named(path).states().first else {
                 fail("\(path): holds no training state (state-*.safetensors)")
             }
             file = newest.path

@@ -75,7 +75,7 @@ struct TrainCommand: ParsableCommand {
         config.decodeWorkers = workers
         config.badImages = badImages
         config.checkpoints = longRun.policy
-        MPIRuntime.run(threads: threads) { comm in
+        MPIRuntime.run(threads: threads, stopsOnSignals: true) { comm in
             try Trainer(config: config, communicator: comm).run().json
         }
     }

@@ -110,7 +110,7 @@ struct TransferCommand: ParsableCommand {
             config.clusterOptimization = cluster
             config.out = out
             config.checkpoints = longRun.policy
-            MPIRuntime.run(threads: threads) { comm in try AlphabetTransfer.run(config, communicator: comm) }
+            MPIRuntime.run(threads: threads, stopsOnSignals: true) { comm in try AlphabetTransfer.run(config, communicator: comm) }
         }
         guard let targetClasses else { throw ValidationError("give --target-classes (class ids) or --aux-alphabets (image folders)") }
         var config = TransferConfig(data: data)
@@ -128,7 +128,7 @@ struct TransferCommand: ParsableCommand {
         config.spnOptimization = spn
         config.clusterOptimization = cluster
         config.checkpoints = longRun.policy
-        MPIRuntime.run(threads: threads) { comm in try TransferExperiment.run(config, communicator: comm) }
+        MPIRuntime.run(threads: threads, stopsOnSignals: true) { comm in try TransferExperiment.run(config, communicator: comm) }
     }
 }
 

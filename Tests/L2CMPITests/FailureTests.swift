@@ -19,25 +19,26 @@ final class FailureTests: XCTestCase {
         ["train", "--data", TestData.mnist, "--model", "lenet", "--steps", "1000000", "--checkpoint-every", "50", "--no-eval", "--out", work + "/run"]
     }
 
-    private func waitForAState(_ job: RunningJob) -> [String] {
-        let folder = work + "/run/checkpoints"
-        var names: [String] = []
-        XCTAssertTrue(RunningJob.poll(timeout: 120) {
-            names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasPrefix("state-") }
-            return !names.isEmpty
-        }, "no state written")
-        return names
+    private func waitForAState() {
+        XCTAssertTrue(RunningJob.poll(timeout: 120) { !StateFolder(out: self.work + "/run").states().isEmpty }, "no state written")
+    }
+
+    /// Starts the endless run on 2 ranks, sends `signal` to rank 1 once a state exists, and returns the run
+    /// and the seconds from the signal to the end of the job.
+    private func signalRankOne(_ signal: Int32, extra: [String] = []) throws -> (run: Launch, seconds: Double) {
+        let job = try Launcher.start(ranks: 2, endless + extra)
+        let ranks = job.ranks(2)
+        XCTAssertEqual(ranks.count, 2)
+        waitForAState()
+        let sent = Date()
+        kill(ranks[1], signal)
+        let run = job.wait(timeout: 90)
+        return (run, Date().timeIntervalSince(sent))
     }
 
     func testAKilledRankEndsTheJobWithinFiveSecondsAndTheLastStateIsIntact() throws {
-        let job = try Launcher.start(ranks: 2, endless)
-        let ranks = job.ranks(2)
-        XCTAssertEqual(ranks.count, 2)
-        _ = waitForAState(job)
-        let killed = Date()
-        kill(ranks[1], SIGKILL)
-        let run = job.wait(timeout: 60)
-        XCTAssertLessThan(Date().timeIntervalSince(killed), 5, "the job must end within 5 s of a rank's death")
+        let (run, seconds) = try signalRankOne(SIGKILL)
+        XCTAssertLessThan(seconds, 5, "the job must end within 5 s of a rank's death")
         XCTAssertNotEqual(run.status, 0)
         XCTAssertTrue(run.stderr.contains("process rank 1") && run.stderr.contains("on node"), "names the rank and host: \(run.stderr)")
         let newest = try XCTUnwrap(StateFolder(out: work + "/run").states().first)
@@ -45,14 +46,8 @@ final class FailureTests: XCTestCase {
     }
 
     func testARankThatStopsMakingProgressIsAbortedByTheWatchdog() throws {
-        let job = try Launcher.start(ranks: 2, endless + ["--stall-timeout", "10"])
-        let ranks = job.ranks(2)
-        XCTAssertEqual(ranks.count, 2)
-        _ = waitForAState(job)
-        let stopped = Date()
-        kill(ranks[1], SIGSTOP)
-        let run = job.wait(timeout: 90)
-        XCTAssertLessThan(Date().timeIntervalSince(stopped), 25, "--stall-timeout 10 must end the job within 25 s")
+        let (run, seconds) = try signalRankOne(SIGSTOP, extra: ["--stall-timeout", "10"])
+        XCTAssertLessThan(seconds, 25, "--stall-timeout 10 must end the job within 25 s")
         XCTAssertNotEqual(run.status, 0)
         let report = run.stderr.split(separator: "\n").first { $0.contains("no step completed for") }
         XCTAssertNotNil(report, run.stderr)
