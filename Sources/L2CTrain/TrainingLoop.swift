@@ -137,6 +137,7 @@ public final class TrainingLoop {
                                    Double((step + 1 - first) * schedule.globalBatch) / max(elapsed, 1e-9)))
             }
             if let signal = StopSignal.signal(fromSummed: control[0..<StopSignal.handled.count]) {
+                session.watchdog.disarm()   // the step boundary is reached; writing the state may take longer than a step
                 let path = try saveState(step + 1, true)
                 throw StopRequested(step: step + 1, signal: signal, statePath: path)
             }

@@ -61,7 +61,7 @@ public final class Watchdog: @unchecked Sendable {
     }
 
     /// How long a rank asked to stop may take to reach the step boundary where it saves its state.
-    var stopGrace: Double { max(2, 2 * slowestStep) }
+    var stopGrace: Double { max(0.5, 2 * slowestStep) }
 
     private func watch() {
         while true {
