@@ -61,8 +61,8 @@ public enum ACOLExperiment {
 
     public static func run(_ config: ACOLConfig, communicator comm: any Communicator) throws -> [String: Any] {
         let console = Console(rank: comm.rank)
-        try comm.requireAgreement("the configuration (every rank must get the same options)", stableHash(config.fingerprint))
-        let session = try RunSession(command: "acol", options: config.resumeOptions, out: config.out, policy: config.checkpoints, communicator: comm)
+        let session = try RunSession(command: "acol", configuration: config.fingerprint, options: config.resumeOptions, out: config.out,
+                                     policy: config.checkpoints, communicator: comm)
         guard config.parents >= 1, config.duplicates >= 1 else { throw ConfigError("--parents", "parents and duplicates must be at least 1") }
         let (train, test) = try comm.checked("loading data") { (try load(config, split: .train), try load(config, split: .test)) }
         try comm.requireAgreement("the training set size", Int64(train.dataset.count))
@@ -72,10 +72,9 @@ public enum ACOLExperiment {
         let model = config.model.build(channels: data.channels, height: data.height, width: data.width, outputs: acol.nodes,
                                        seed: config.optimization.seed, communicator: config.optimization.batchNormCommunicator(comm))
         config.optimization.initialise(model)
-        try comm.requireAgreement("the parameter shapes", stableHash(ParameterSync.shapeSignature(model.stateTensors)))
-        ParameterSync.broadcastFromRoot(model.stateTensors, comm)
+        try session.replicate(model.stateTensors, what: "model's")
         let output = model.layers.last!.layer as! Linear
-        let log = try openMetricsLog(out: config.out, session: session)
+        let log = try session.openMetricsLog()
         let loop = try TrainingLoop(label: "acol", sampleCount: data.count, optimization: config.optimization,
                                     parameters: model.parameters, log: log, session: session)
         console.log("acol: \(config.model.rawValue), \(config.parents) parents × \(config.duplicates) duplicates, c1..c4 = \(config.c1), \(config.c2), \(config.c3), \(config.c4), \(loop.steps) steps")

@@ -47,7 +47,8 @@ public struct AlphabetTransferConfig: Sendable {
 public enum AlphabetTransfer {
     public static func run(_ config: AlphabetTransferConfig, communicator comm: any Communicator) throws -> [String: Any] {
         let console = Console(rank: comm.rank)
-        try comm.requireAgreement("the configuration (every rank must get the same options)", stableHash(config.fingerprint))
+        let session = try RunSession(command: "transfer", configuration: config.fingerprint, options: config.resumeOptions, out: config.out,
+                                     policy: config.checkpoints, communicator: comm)
         guard let loss = config.loss.pairwise else { throw ConfigError("--loss", "transfer clusters with kcl or mcl") }
         let overlap = Set(config.auxiliaryAlphabets).intersection(config.targetAlphabets)
         guard overlap.isEmpty else { throw ConfigError("--target-alphabets", "alphabets \(overlap.sorted()) are also auxiliary") }
@@ -61,9 +62,7 @@ public enum AlphabetTransfer {
                     try ImageFolderReader.load(root: config.root, alphabets: targets))
         }
         try comm.requireAgreement("the target image count", Int64(targets.dataset.count))
-        let session = try RunSession(command: "transfer", options: config.resumeOptions, out: config.out, policy: config.checkpoints,
-                                     communicator: comm)
-        let log = try openMetricsLog(out: config.out, session: session)
+        let log = try session.openMetricsLog()
         var summary: [String: Any] = ["k": config.clusters.map { $0 as Any } ?? "known", "ranks": comm.size,
                                       "global_batch": config.clusterOptimization.globalBatch, "loss_kind": config.loss.rawValue,
                                       "oracle_similarity": config.oracleSimilarity, "target_alphabets": targets.alphabets.count]

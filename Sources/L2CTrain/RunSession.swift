@@ -23,7 +23,9 @@ public struct CheckpointPolicy: Sendable {
     public init() {}
 
     /// What every rank must agree on: states are written collectively at the same steps.
-    var fingerprint: String { ["\(everySteps ?? 0)", "\(resume.map { "\($0)" } ?? "")", "\(stallTimeout ?? -1)"].joined(separator: "|") }
+    var fingerprint: String {
+        ["\(everySteps ?? 0)", "\(minutes)", "\(keep)", "\(resume.map { "\($0)" } ?? "")", "\(stallTimeout ?? -1)"].joined(separator: "|")
+    }
 
     public func validate(out: String?) throws {
         if let everySteps, everySteps < 1 { throw ConfigError("--checkpoint-every", "must be at least 1 step, got \(everySteps)") }
@@ -57,15 +59,20 @@ public final class RunSession {
     /// The newest state written (or resumed from).
     public private(set) var latestState: String?
 
-    public init(command: String, options: [String: String], out: String?, policy: CheckpointPolicy, communicator comm: any Communicator) throws {
+    /// Starts a run: every rank must hold the same `configuration` (a canonical text of all its options) and
+    /// checkpoint options; then the state to resume from, if asked for, is found and loaded.
+    public init(command: String, configuration: String, options: [String: String], out: String?, policy: CheckpointPolicy,
+                communicator comm: any Communicator) throws {
+        try comm.requireAgreement("the configuration (every rank must get the same options)", stableHash(configuration))
         self.command = command
         self.options = options
         self.out = out
         self.policy = policy
         communicator = comm
         console = Console(rank: comm.rank)
-        try policy.validate(out: out)
+        // Agreement first: then every rank validates the same options and fails (or not) together.
         try comm.requireAgreement("the checkpoint options", stableHash(policy.fingerprint))
+        try policy.validate(out: out)
         let folder = out.map(StateFolder.init(out:))
         self.folder = folder
         writer = comm.isRoot ? folder.map { StateWriter(folder: $0, keep: policy.keep) } : nil
@@ -113,6 +120,24 @@ public final class RunSession {
             guard saved == value else {
                 throw ConfigError(option, "the state \(state.path) was written with \(option) \(saved), this run has \(value); it cannot change on --resume (start a new --out instead)")
             }
+        }
+    }
+
+    /// Makes a freshly built network identical on every rank: the ranks check they built the same names and
+    /// shapes, then take rank 0's initial values.
+    public func replicate(_ tensors: [(name: String, tensor: Tensor)], what: String) throws {
+        try communicator.requireAgreement("the \(what) parameter shapes", stableHash(ParameterSync.shapeSignature(tensors)))
+        ParameterSync.broadcastFromRoot(tensors, communicator)
+    }
+
+    /// Opens OUT/metrics.jsonl on rank 0 (creating OUT); a no-op log elsewhere or without OUT. A resumed run
+    /// appends to the log of the run it continues.
+    public func openMetricsLog() throws -> MetricsLog {
+        let comm = communicator
+        return try comm.checked("opening the metrics log") { () -> MetricsLog in
+            guard comm.isRoot, let out else { return try MetricsLog(path: nil) }
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            return try MetricsLog(path: (out as NSString).appendingPathComponent("metrics.jsonl"), append: resumed != nil)
         }
     }
 

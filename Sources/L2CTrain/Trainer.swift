@@ -45,8 +45,8 @@ public final class Trainer {
 
     public func run() throws -> TrainingReport {
         let comm = communicator
-        try comm.requireAgreement("the configuration (every rank must get the same options)", stableHash(config.fingerprint))
-        let session = try RunSession(command: "train", options: config.resumeOptions, out: config.out, policy: config.checkpoints, communicator: comm)
+        let session = try RunSession(command: "train", configuration: config.fingerprint, options: config.resumeOptions, out: config.out,
+                                     policy: config.checkpoints, communicator: comm)
         let firstStep = session.resumePoint("train")?.step ?? 0
         let (train, test) = try comm.checked("loading data") { () -> (any TrainingInput, Dataset?) in
             let train: any TrainingInput
@@ -71,9 +71,8 @@ public final class Trainer {
                                        outputs: config.clusters, seed: config.optimization.seed,
                                        communicator: config.optimization.batchNormCommunicator(comm))
         config.optimization.initialise(model)
-        try comm.requireAgreement("the parameter shapes", stableHash(ParameterSync.shapeSignature(model.stateTensors)))
-        ParameterSync.broadcastFromRoot(model.stateTensors, comm)
-        let log = try openMetricsLog(out: config.out, session: session)
+        try session.replicate(model.stateTensors, what: "model's")
+        let log = try session.openMetricsLog()
         let loop = try TrainingLoop(label: "train", sampleCount: train.count, optimization: config.optimization,
                                     parameters: model.parameters, log: log, session: session)
         console.log("\(config.model.rawValue) on \(train.count) samples of \(train.channels)×\(train.height)×\(train.width), loss \(config.loss.rawValue), K=\(config.clusters), \(comm.size) rank(s) × batch \(loop.localBatch) = \(config.optimization.globalBatch), \(loop.steps) steps")

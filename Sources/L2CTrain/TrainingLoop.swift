@@ -149,14 +149,3 @@ public final class TrainingLoop {
         return (lastLoss, secondsBefore + Date().timeIntervalSince(start))
     }
 }
-
-/// Opens OUT/metrics.jsonl on rank 0 (creating OUT); a no-op log elsewhere or without OUT. A resumed run
-/// appends to the log of the run it continues.
-public func openMetricsLog(out: String?, session: RunSession) throws -> MetricsLog {
-    let comm = session.communicator
-    return try comm.checked("opening the metrics log") { () -> MetricsLog in
-        guard comm.isRoot, let out else { return try MetricsLog(path: nil) }
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        return try MetricsLog(path: (out as NSString).appendingPathComponent("metrics.jsonl"), append: session.resumed != nil)
-    }
-}

@@ -25,8 +25,7 @@ public enum CrossTask {
         let network = SimilarityNetwork(architecture: architecture, channels: data.channels, height: data.height, width: data.width,
                                         seed: optimization.seed, communicator: optimization.batchNormCommunicator(comm))
         optimization.initialise(network.backbone)
-        try comm.requireAgreement("the SPN parameter shapes", stableHash(ParameterSync.shapeSignature(network.stateTensors)))
-        ParameterSync.broadcastFromRoot(network.stateTensors, comm)
+        try session.replicate(network.stateTensors, what: "SPN's")
         if session.completedRecord("spn") != nil {
             try comm.checked("restoring the finished SPN") { try session.restoreCompleted("spn", into: network.stateTensors) }
             Console(rank: comm.rank).log("spn: finished before the run stopped, restored from the state")
@@ -57,7 +56,7 @@ public enum CrossTask {
         let model = architecture.build(channels: data.channels, height: data.height, width: data.width, outputs: clusters,
                                        seed: optimization.seed &+ 1, communicator: optimization.batchNormCommunicator(comm))
         optimization.initialise(model)
-        ParameterSync.broadcastFromRoot(model.stateTensors, comm)
+        try session.replicate(model.stateTensors, what: "clustering network's")
         let loop = try TrainingLoop(label: "cluster", phase: phase, sampleCount: data.count, optimization: optimization,
                                     parameters: model.parameters, log: log, session: session)
         Console(rank: comm.rank).log("cluster: \(architecture.rawValue), K=\(clusters), \(data.count) unlabelled samples, \(loop.steps) steps")

@@ -48,7 +48,8 @@ public struct TransferConfig: Sendable {
 public enum TransferExperiment {
     public static func run(_ config: TransferConfig, communicator comm: any Communicator) throws -> [String: Any] {
         let console = Console(rank: comm.rank)
-        try comm.requireAgreement("the configuration (every rank must get the same options)", stableHash(config.fingerprint))
+        let session = try RunSession(command: config.command, configuration: config.fingerprint, options: config.resumeOptions, out: config.out,
+                                     policy: config.checkpoints, communicator: comm)
         guard config.loss != .ce, let loss = config.loss.pairwise else { throw ConfigError("--loss", "transfer clusters with kcl or mcl") }
         guard !config.targetClasses.isEmpty else { throw ConfigError("--target-classes", "name at least one class") }
         let trainsSPN = !config.oracleSimilarity && config.spnCheckpoint == nil
@@ -65,9 +66,7 @@ public enum TransferExperiment {
                     try test.restricted(to: config.targetClasses, option: "--target-classes"))
         }
         try comm.requireAgreement("the target set size", Int64(targetTrain.count))
-        let session = try RunSession(command: config.command, options: config.resumeOptions, out: config.out, policy: config.checkpoints,
-                                     communicator: comm)
-        let log = try openMetricsLog(out: config.out, session: session)
+        let log = try session.openMetricsLog()
         let outPath = { (name: String) in config.out.map { ($0 as NSString).appendingPathComponent(name) } }
 
         var result: [String: Any] = ["k": config.clusters, "clusters_true": config.targetClasses.count, "ranks": comm.size,
@@ -163,18 +162,18 @@ public enum TransferExperiment {
     public static func trainSimilarityNetwork(data: String, model: Architecture, classes: [Int], optimization: Optimization,
                                               balance: (classes: Int, samples: Int)?, out: String?, checkpoints: CheckpointPolicy,
                                               communicator comm: any Communicator) throws -> [String: Any] {
-        try comm.requireAgreement("the configuration (every rank must get the same options)",
-                                  stableHash([data, model.rawValue, "\(classes)", optimization.fingerprint, balance.map { "\($0.classes)x\($0.samples)" } ?? "",
-                                              out ?? ""].joined(separator: "|")))
+        let options = optimization.resumeOptions.merging(["--data": canonicalPath(data), "--model": model.rawValue, "--classes": "\(classes)",
+                                                          "--classes-per-batch": balance.map { "\($0.classes)x\($0.samples)" } ?? ""]) { a, _ in a }
+        let configuration = [data, model.rawValue, "\(classes)", optimization.fingerprint, balance.map { "\($0.classes)x\($0.samples)" } ?? "",
+                             out ?? ""].joined(separator: "|")
+        let session = try RunSession(command: "train-spn", configuration: configuration, options: options, out: out, policy: checkpoints,
+                                     communicator: comm)
         let (train, test) = try comm.checked("loading data") { () -> (Dataset, Dataset) in
             let train = try DatasetLoader.load(data, split: .train), test = try DatasetLoader.load(data, split: .test)
             return classes.isEmpty ? (train, test) : (try train.restricted(to: classes, option: "--classes"), try test.restricted(to: classes, option: "--classes"))
         }
         try comm.requireAgreement("the training set size", Int64(train.count))
-        let options = optimization.resumeOptions.merging(["--data": canonicalPath(data), "--model": model.rawValue, "--classes": "\(classes)",
-                                                          "--classes-per-batch": balance.map { "\($0.classes)x\($0.samples)" } ?? ""]) { a, _ in a }
-        let session = try RunSession(command: "train-spn", options: options, out: out, policy: checkpoints, communicator: comm)
-        let log = try openMetricsLog(out: out, session: session)
+        let log = try session.openMetricsLog()
         let start = Date()
         let network = try CrossTask.trainSimilarityNetwork(train, architecture: model, optimization: optimization, balance: balance,
                                                            log: log, session: session)
