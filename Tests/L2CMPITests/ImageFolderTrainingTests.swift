@@ -35,6 +35,19 @@ final class ImageFolderTrainingTests: XCTestCase {
                                        "--workers", "1"] + extra)
     }
 
+    /// The decode workers of a resumed run start at the batch where the state stopped (mid-epoch here: two
+    /// batches an epoch), so the run ends bit for bit where an uninterrupted one does.
+    func testAResumedImageFolderRunReadsTheSameBatchesAndEndsBitForBit() throws {
+        let whole = try train(["--steps", "7", "--no-eval", "--out", "\(root)/whole"])
+        let first = try train(["--steps", "3", "--no-eval", "--out", "\(root)/resumed"])
+        let rest = try train(["--steps", "7", "--no-eval", "--out", "\(root)/resumed", "--resume"])
+        for run in [whole, first, rest] { XCTAssertEqual(run.status, 0, run.stderr) }
+        XCTAssertTrue(rest.stderr.contains("train step 3"), rest.stderr)
+        let (a, b) = (try Data(contentsOf: URL(fileURLWithPath: "\(root)/whole/model.safetensors")),
+                      try Data(contentsOf: URL(fileURLWithPath: "\(root)/resumed/model.safetensors")))
+        XCTAssertTrue(a == b, "the resumed image-folder run differs from the uninterrupted one")
+    }
+
     func testTrainsOnAJPEGFolderAcrossRanksAndScoresIt() throws {
         let run = try train([])
         XCTAssertEqual(run.status, 0, run.stderr)
