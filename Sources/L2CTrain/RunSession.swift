@@ -75,7 +75,6 @@ public final class RunSession {
         try policy.validate(out: out)
         let folder = out.map(StateFolder.init(out:))
         self.folder = folder
-        writer = comm.isRoot ? folder.map { StateWriter(folder: $0, keep: policy.keep) } : nil
         watchdog = Watchdog(timeout: policy.stallTimeout, communicator: comm)
         StopSignal.install()
         // Rank 0 finds the state (reporting corrupt ones); every rank then loads the same file.
@@ -101,7 +100,15 @@ public final class RunSession {
         resumed = try comm.checked("loading the training state") { () -> TrainingState? in
             path.isEmpty ? nil : try TrainingState.load(path)
         }
-        sequence = Int(comm.max(Int64((folder?.states().first?.sequence ?? 0) + 1)))
+        let earlier = folder?.states() ?? []
+        sequence = Int(comm.max(Int64((earlier.first?.sequence ?? 0) + 1)))
+        // A resumed run continues the lineage of states and keeps the newest of them; a fresh run into a folder
+        // with an earlier run's states leaves those alone (nothing already written is lost) and prunes only its own.
+        let firstOwn = resumed == nil ? sequence : 0
+        writer = comm.isRoot ? folder.map { StateWriter(folder: $0, keep: policy.keep, keepingBelow: firstOwn) } : nil
+        if resumed == nil, !earlier.isEmpty {
+            console.log("note: \(folder!.path) holds \(earlier.count) state(s) of an earlier run; they are kept (--resume would continue the newest)")
+        }
         if let resumed {
             try checkResumable(resumed)
             completed = resumed.completed

@@ -104,9 +104,10 @@ public struct StateFolder {
         (path as NSString).appendingPathComponent(String(format: "state-%06d-%@-step%08d.safetensors", sequence, phase, step))
     }
 
-    /// Removes all but the newest `keep` states, and temporary files of writes that a killed run left behind.
-    func prune(keep: Int) {
-        for old in states().dropFirst(max(keep, 1)) { try? FileManager.default.removeItem(atPath: old.path) }
+    /// Removes all but the newest `keep` states from sequence `first` on, and temporary files of writes that a
+    /// killed run left behind.
+    func prune(keep: Int, from first: Int = 0) {
+        for old in states().filter({ $0.sequence >= first }).dropFirst(max(keep, 1)) { try? FileManager.default.removeItem(atPath: old.path) }
         let pid = "\(getpid())"
         for name in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
         where name.hasPrefix(".state-") && name.contains(".tmp-") && !name.hasSuffix("-" + pid) {
@@ -137,15 +138,18 @@ public struct StateFolder {
 final class StateWriter: @unchecked Sendable {
     let folder: StateFolder
     let keep: Int
+    /// States with a lower sequence belong to an earlier run and are never pruned.
+    let keepingBelow: Int
     private let queue = DispatchQueue(label: "l2c-state-writer")
     private let lock = NSLock()
     private var failure: Error?
     private var lastWrite = 0.0
     var lastWriteSeconds: Double { lock.lock(); defer { lock.unlock() }; return lastWrite }
 
-    init(folder: StateFolder, keep: Int) {
+    init(folder: StateFolder, keep: Int, keepingBelow: Int) {
         self.folder = folder
         self.keep = keep
+        self.keepingBelow = keepingBelow
     }
 
     /// The buffer of the last written snapshot, for the next one: in steady state rank 0 holds one copy of the state.
@@ -173,7 +177,7 @@ final class StateWriter: @unchecked Sendable {
             let start = Date()
             do {
                 try snapshot.write(to: path)
-                folder.prune(keep: keep)
+                folder.prune(keep: keep, from: keepingBelow)
             } catch {
                 lock.lock(); if failure == nil { failure = error }; lock.unlock()
             }

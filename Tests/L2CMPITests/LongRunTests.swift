@@ -125,6 +125,19 @@ final class LongRunTests: XCTestCase {
         try assertSameFile(work + "/whole/model.safetensors", work + "/damaged/model.safetensors")
     }
 
+    /// A run started without --resume into a folder that holds an earlier run's states keeps them.
+    func testAFreshRunIntoAnEarlierRunsFolderKeepsItsStates() throws {
+        let earlier = try Launcher.mpirun(ranks: 2, train(steps: 30) + ["--out", work + "/run"])
+        XCTAssertEqual(earlier.status, 0, earlier.stderr)
+        let kept = states(work + "/run")
+        XCTAssertEqual(kept.count, 2)
+        let fresh = try Launcher.mpirun(ranks: 2, train(steps: 30) + ["--out", work + "/run"])
+        XCTAssertEqual(fresh.status, 0, fresh.stderr)
+        XCTAssertTrue(fresh.stderr.contains("holds 2 state(s) of an earlier run; they are kept"), fresh.stderr)
+        XCTAssertEqual(states(work + "/run").count, 4)
+        XCTAssertTrue(Set(kept).isSubset(of: Set(states(work + "/run"))))
+    }
+
     func testOptionsThatFixTheTrajectoryCannotChangeOnResume() throws {
         let first = try Launcher.mpirun(ranks: 2, train(steps: 20) + ["--out", work + "/run"])
         XCTAssertEqual(first.status, 0, first.stderr)
