@@ -134,18 +134,10 @@ public enum ACOLExperiment {
             "checkpoint": NSNull(), "state": session.latestState ?? NSNull(),
         ]
         log.write(result.merging(["phase": "result"]) { mine, _ in mine })
-        if let out = config.out {
-            let path = (out as NSString).appendingPathComponent("model.safetensors")
-            try comm.checked("writing the checkpoint") {
-                if comm.isRoot {
-                    try Checkpoint.save(path, tensors: model.stateTensors, metadata: [
-                        "format": "l2c-1", "model": config.model.rawValue, "outputs": "\(acol.nodes)", "parents": "\(config.parents)",
+        let metadata = ["format": "l2c-1", "model": config.model.rawValue, "outputs": "\(acol.nodes)", "parents": "\(config.parents)",
                         "duplicates": "\(config.duplicates)", "channels": "\(data.channels)", "height": "\(data.height)", "width": "\(data.width)",
-                        "loss": "acol-gar"])
-                }
-            }
-            result["checkpoint"] = path
-        }
+                        "loss": "acol-gar"]
+        if let path = try session.writeCheckpoint("model.safetensors", tensors: model.stateTensors, metadata: metadata) { result["checkpoint"] = path }
         return result
     }
 

@@ -71,11 +71,8 @@ public enum AlphabetTransfer {
             console.log("spn: \(auxiliary.alphabets.count) auxiliary alphabets, \(auxiliary.classNames.count) characters, \(auxiliary.dataset.count) images")
             let network = try CrossTask.trainSimilarityNetwork(auxiliary.dataset, architecture: config.model, optimization: config.spnOptimization,
                                                                balance: config.balance, log: log, session: session)
-            if let out = config.out {
-                let path = (out as NSString).appendingPathComponent("spn.safetensors")
-                try comm.checked("writing the SPN checkpoint") {
-                    if comm.isRoot { try Checkpoint.save(path, tensors: network.stateTensors, metadata: TransferExperiment.spnMetadata(config.model, auxiliary.dataset)) }
-                }
+            if let path = try session.writeCheckpoint("spn.safetensors", tensors: network.stateTensors,
+                                                      metadata: TransferExperiment.spnMetadata(config.model, auxiliary.dataset)) {
                 summary["spn_checkpoint"] = path
             }
             spn = network

@@ -148,6 +148,16 @@ public final class RunSession {
         }
     }
 
+    /// Writes OUT/`name` (rank 0; every rank learns whether it worked) and returns its path; nil without OUT.
+    public func writeCheckpoint(_ name: String, tensors: [(name: String, tensor: Tensor)], metadata: [String: String]) throws -> String? {
+        guard let out else { return nil }
+        let path = (out as NSString).appendingPathComponent(name)
+        try communicator.checked("writing \(path)") {
+            if communicator.isRoot { try Checkpoint.save(path, tensors: tensors, metadata: metadata) }
+        }
+        return path
+    }
+
     // MARK: finished phases
 
     /// The record of a phase finished before the run stopped, nil if it has not finished.

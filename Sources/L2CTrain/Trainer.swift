@@ -106,15 +106,7 @@ public final class Trainer {
             log.write(["test_acc": scores.accuracy, "test_nmi": scores.nmi, "test_ari": scores.ari, "clusters_used": scores.clustersUsed])
             console.log(String(format: "test: acc %.4f  nmi %.4f  ari %.4f  clusters used %d", scores.accuracy, scores.nmi, scores.ari, scores.clustersUsed))
         }
-        if let out = config.out {
-            let path = (out as NSString).appendingPathComponent("model.safetensors")
-            try comm.checked("writing the checkpoint") {
-                if comm.isRoot {
-                    try Checkpoint.save(path, tensors: model.stateTensors, metadata: checkpointMetadata(train))
-                }
-            }
-            report.checkpoint = path
-        }
+        report.checkpoint = try session.writeCheckpoint("model.safetensors", tensors: model.stateTensors, metadata: checkpointMetadata(train))
         return report
     }
 

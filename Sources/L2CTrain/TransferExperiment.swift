@@ -67,7 +67,6 @@ public enum TransferExperiment {
         }
         try comm.requireAgreement("the target set size", Int64(targetTrain.count))
         let log = try session.openMetricsLog()
-        let outPath = { (name: String) in config.out.map { ($0 as NSString).appendingPathComponent(name) } }
 
         var result: [String: Any] = ["k": config.clusters, "clusters_true": config.targetClasses.count, "ranks": comm.size,
                                      "global_batch": config.clusterOptimization.globalBatch, "loss_kind": config.loss.rawValue,
@@ -77,10 +76,7 @@ public enum TransferExperiment {
         if let auxiliary {
             let trained = try CrossTask.trainSimilarityNetwork(auxiliary, architecture: config.model, optimization: config.spnOptimization,
                                                                balance: config.balance, log: log, session: session)
-            if let path = outPath("spn.safetensors") {
-                try comm.checked("writing the SPN checkpoint") {
-                    if comm.isRoot { try Checkpoint.save(path, tensors: trained.stateTensors, metadata: spnMetadata(config.model, auxiliary)) }
-                }
+            if let path = try session.writeCheckpoint("spn.safetensors", tensors: trained.stateTensors, metadata: spnMetadata(config.model, auxiliary)) {
                 result["spn_checkpoint"] = path
             }
             spn = trained
@@ -143,17 +139,10 @@ public enum TransferExperiment {
         result["images_per_sec"] = JSONLine.round(Double(steps * config.clusterOptimization.globalBatch) / max(seconds, 1e-9), digits: 4)
         log.write(result.merging(["phase": "result"]) { mine, _ in mine })
         result["checkpoint"] = NSNull()
-        if let path = outPath("model.safetensors") {
-            try comm.checked("writing the checkpoint") {
-                if comm.isRoot {
-                    try Checkpoint.save(path, tensors: model.stateTensors, metadata: [
-                        "format": "l2c-1", "model": config.model.rawValue, "outputs": "\(config.clusters)", "channels": "\(targetTrain.channels)",
+        let metadata = ["format": "l2c-1", "model": config.model.rawValue, "outputs": "\(config.clusters)", "channels": "\(targetTrain.channels)",
                         "height": "\(targetTrain.height)", "width": "\(targetTrain.width)", "loss": config.loss.rawValue,
-                        "classes": config.targetClasses.map(String.init).joined(separator: ",")])
-                }
-            }
-            result["checkpoint"] = path
-        }
+                        "classes": config.targetClasses.map(String.init).joined(separator: ",")]
+        if let path = try session.writeCheckpoint("model.safetensors", tensors: model.stateTensors, metadata: metadata) { result["checkpoint"] = path }
         return result
     }
 
@@ -185,11 +174,7 @@ public enum TransferExperiment {
                                      "spn_f1_similar": JSONLine.round(scores.f1), "classes": train.classes, "ranks": comm.size,
                                      "global_batch": optimization.globalBatch, "train_seconds": JSONLine.round(seconds, digits: 4),
                                      "checkpoint": NSNull(), "state": session.latestState ?? NSNull()]
-        if let out {
-            let path = (out as NSString).appendingPathComponent("spn.safetensors")
-            try comm.checked("writing the SPN checkpoint") {
-                if comm.isRoot { try Checkpoint.save(path, tensors: network.stateTensors, metadata: spnMetadata(model, train)) }
-            }
+        if let path = try session.writeCheckpoint("spn.safetensors", tensors: network.stateTensors, metadata: spnMetadata(model, train)) {
             result["checkpoint"] = path
         }
         return result
