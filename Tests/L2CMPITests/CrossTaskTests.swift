@@ -76,9 +76,10 @@ final class CrossTaskTests: XCTestCase {
 
 /// The character-benchmark protocol on a tiny image-folder tree.
 final class AlphabetTransferTests: XCTestCase {
-    func testAlphabetTransferReportsPerAlphabetScores() throws {
-        let root = NSTemporaryDirectory() + "l2c-alphabets-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: root) }
+    var root = ""
+
+    override func setUpWithError() throws {
+        root = NSTemporaryDirectory() + "l2c-alphabets-\(UUID().uuidString)"
         var state: UInt64 = 7
         func noise() -> Int { state = state &* 6364136223846793005 &+ 1; return Int(state >> 59) }
         for alphabet in ["A", "B", "C"] {
@@ -91,6 +92,11 @@ final class AlphabetTransferTests: XCTestCase {
                 }
             }
         }
+    }
+
+    override func tearDown() { try? FileManager.default.removeItem(atPath: root) }
+
+    func testAlphabetTransferReportsPerAlphabetScores() throws {
         let run = try Launcher.mpirun(ranks: 2, ["transfer", "--data", root, "--model", "lenet", "--aux-alphabets", "A,B", "--target-alphabets", "C",
                                                  "--classes-per-batch", "4", "--samples-per-class", "4", "--batch-size", "20",
                                                  "--spn-epochs", "2", "--epochs", "3"])
@@ -106,5 +112,34 @@ final class AlphabetTransferTests: XCTestCase {
         let missing = try Launcher.mpirun(ranks: 2, ["transfer", "--data", root, "--aux-alphabets", "A,Z", "--target-alphabets", "C"], timeout: 60)
         XCTAssertNotEqual(missing.status, 0)
         XCTAssertTrue(missing.stderr.contains("alphabet 'Z' does not exist"), missing.stderr)
+    }
+}
+
+extension AlphabetTransferTests {
+    /// Stopped while it clusters its second target alphabet, the run keeps the first alphabet's scores,
+    /// continues the second bit for bit, and reports what an uninterrupted run reports.
+    func testAnAlphabetRunStoppedInItsSecondAlphabetResumesWithTheSameScores() throws {
+        let transfer = ["transfer", "--data", root, "--model", "lenet", "--aux-alphabets", "A", "--target-alphabets", "B,C",
+                        "--classes-per-batch", "4", "--samples-per-class", "4", "--batch-size", "20", "--spn-epochs", "2",
+                        "--epochs", "300", "--checkpoint-every", "20"]
+        let whole = try Launcher.mpirun(ranks: 2, transfer + ["--out", root + "/whole"])
+        XCTAssertEqual(whole.status, 0, whole.stderr)
+        let out = root + "/stopped"
+        let job = try Launcher.start(ranks: 2, transfer + ["--out", out])
+        XCTAssertTrue(RunningJob.poll(timeout: 120) { StateFolder(out: out).states().contains { $0.path.contains("-cluster.1-") } },
+                      "no state of the second alphabet appeared")
+        kill(job.pid, SIGUSR1)
+        let stopped = job.wait(timeout: 120)
+        XCTAssertEqual(stopped.status, 3, stopped.stderr)
+        let resumed = try Launcher.mpirun(ranks: 2, transfer + ["--out", out, "--resume"])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        let (a, b) = (try XCTUnwrap(whole.summary?["alphabets"] as? [[String: Any]]), try XCTUnwrap(resumed.summary?["alphabets"] as? [[String: Any]]))
+        XCTAssertEqual(a.count, 2)
+        XCTAssertEqual(b.count, 2)
+        for (x, y) in zip(a, b) {
+            for key in ["alphabet", "acc", "nmi", "ari", "clusters_estimated", "kmeans_acc"] {
+                XCTAssertEqual("\(x[key] ?? "nil")", "\(y[key] ?? "nil")", "\(x["alphabet"] ?? "") \(key)")
+            }
+        }
     }
 }
