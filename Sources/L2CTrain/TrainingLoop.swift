@@ -103,6 +103,9 @@ public final class TrainingLoop {
             var phaseState = state.save()
             phaseState["loop.loss"] = "\(lastLoss)"
             phaseState["loop.seconds"] = "\(secondsBefore + Date().timeIntervalSince(start))"
+            // For a reader of the state; both follow from the step on resume.
+            phaseState["loop.epoch"] = "\(step / self.schedule.batchesPerEpoch)"
+            phaseState["loop.lr"] = "\(self.optimization.schedule.learningRate(atStep: step))"
             guard let saved = try self.session.save(phase: self.phase, step: step, tensors: state.tensors + self.optimizer.namedState(self.parameters),
                                                     optimizerSteps: self.optimizer.stepCount, phaseState: phaseState, wait: wait) else { return nil }
             self.log.write(["phase": "checkpoint", "loop": self.phase, "step": step, "state": saved.path,
