@@ -67,7 +67,7 @@ hostfile_failure() { # name, what to do to node2's rank ("kill" | "stop" | "link
   [ "$what" = link ] && ip -n node2 link set eth0 up
   if [ "$status" != 0 ] && [ "$status" != 124 ] && under "$took" "$limit" && grep -q "$expect" "$log" \
      && "$l2c" state "$out/fail-$what" >/dev/null; then
-    pass "$name: the job ended in ${took%.*} s (exit $status), the last state verifies"
+    pass "$name: the job ended in $(printf "%.1f" "$took") s (exit $status), the last state verifies"
   else
     fail "$name: exit $status after $took s (limit $limit s, expected '$expect' and a valid last state)" "$log"
   fi
@@ -123,7 +123,7 @@ if wait_for_state "$out/srunkill"; then
   for _ in $(seq 1 300); do on_node1 "squeue -h -j $id -t RUNNING -o %T" | grep -q RUNNING || break; sleep 0.1; done
   took=$(since "$start")
   if under "$took" 5 && grep -q "node2: task 1" "$out/srunkill.err" && "$l2c" state "$out/srunkill" >/dev/null; then
-    pass "kill -9 of a rank under srun: the job ended in ${took%.*} s, the last state verifies"
+    pass "kill -9 of a rank under srun: the job ended in $(printf "%.1f" "$took") s, the last state verifies"
   else fail "kill -9 under srun: $took s" "$out/srunkill.err"; fi
 else fail "kill -9 under srun: no state written" "$out/srunkill.err"; fi
 on_node1 "scancel $id" >/dev/null 2>&1
