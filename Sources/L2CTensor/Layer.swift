@@ -21,8 +21,9 @@ public struct Pass: Sendable {
 
 /// A trainable tensor and its gradient, with the name it is saved under.
 public final class Parameter {
-    public let value: Tensor
-    public let gradient: Tensor
+    /// Its own storage, or a view into a model's flat buffers (`FlatParameters`).
+    public private(set) var value: Tensor
+    public private(set) var gradient: Tensor
     /// Decoupled from the name: BatchNorm's γ/β and biases are usually exempt from weight decay.
     public let decays: Bool
 
@@ -30,6 +31,14 @@ public final class Parameter {
         self.value = value
         self.gradient = Tensor(shape: value.shape)
         self.decays = decays
+    }
+
+    /// Moves value and gradient into the given views (same shape), keeping their contents.
+    func rehome(value newValue: Tensor, gradient newGradient: Tensor) {
+        precondition(newValue.shape == value.shape && newGradient.shape == value.shape, "rehoming \(value.shape)")
+        newValue.copy(from: value)
+        newGradient.copy(from: gradient)
+        (value, gradient) = (newValue, newGradient)
     }
 }
 

@@ -8,8 +8,11 @@ public final class Tensor {
     public private(set) var shape: [Int]
     public let count: Int
     public let data: UnsafeMutablePointer<Float>
+    /// A view's storage belongs to another tensor (kept alive here); an owning tensor frees its own.
+    private let storageOwner: Tensor?
 
     public init(shape: [Int]) {
+        storageOwner = nil
         precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)")
         self.shape = shape
         count = shape.reduce(1, *)
@@ -25,7 +28,17 @@ public final class Tensor {
         values.withUnsafeBufferPointer { data.update(from: $0.baseAddress!, count: count) }
     }
 
-    deinit { free(data) }
+    /// `shape`'s elements of `owner`'s storage from `offset` on: no copy, alive as long as the view.
+    public init(viewing owner: Tensor, offset: Int, shape: [Int]) {
+        let count = shape.reduce(1, *)
+        precondition(offset >= 0 && offset + count <= owner.count, "view of \(count) at \(offset) outside \(owner.shape)")
+        self.shape = shape
+        self.count = count
+        data = owner.data + offset
+        storageOwner = owner
+    }
+
+    deinit { if storageOwner == nil { free(data) } }
 
     /// 64-byte aligned memory; blocks of 4 MiB and more are 2 MiB aligned and asked to be backed by
     /// transparent huge pages (fewer TLB misses for convolutions striding through large activations).

@@ -54,7 +54,7 @@ public enum ModelBenchmark {
         var backwardTime = [Double](repeating: 0, count: layers.count)
         var stepTimes: [Double] = []
         var waitTimes: [Double] = []
-        var packed: Tensor?
+        let flat = FlatParameters(parameters)
         var allReduceTime = 0.0, optimizerTime = 0.0
         for step in 0..<(options.warmupSteps + options.steps) {
             let timed = step >= options.warmupSteps
@@ -77,10 +77,10 @@ public enum ModelBenchmark {
             }
             let t0 = now()
             var noControl: [Float] = []
-            ParameterSync.allReduceGradients(parameters, comm, packed: &packed, control: &noControl)
+            ParameterSync.allReduceGradients(flat, comm, control: &noControl)
             let t1 = now()
             optimizer.step(parameters)
-            for (_, p) in parameters { p.gradient.zero() }
+            flat.zeroGradients()
             if timed {
                 allReduceTime += t1 - t0
                 optimizerTime += now() - t1

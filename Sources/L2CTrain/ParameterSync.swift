@@ -8,28 +8,17 @@ public enum ParameterSync {
         for (_, t) in tensors { communicator.broadcast(t.data, count: t.count, root: 0) }
     }
 
-    /// Σ over ranks of every parameter gradient, in one all-reduce over a packed buffer.
+    /// Σ over ranks of every parameter gradient, in one in-place all-reduce of the flat gradient buffer.
     /// Each rank's gradient is its share of the global-batch loss, so the sum is the global gradient.
-    /// `control` rides along at the end of the same buffer and comes back summed over ranks: the loop's
-    /// stop and checkpoint requests cost no extra round trip.
-    public static func allReduceGradients(_ parameters: [(name: String, parameter: Parameter)], _ communicator: any Communicator,
-                                          packed: inout Tensor?, control: inout [Float]) {
+    /// `control` rides along in the buffer's spare floats and comes back summed over ranks: the loop's stop
+    /// and checkpoint requests cost no extra round trip.
+    public static func allReduceGradients(_ flat: FlatParameters, _ communicator: any Communicator, control: inout [Float]) {
+        precondition(control.count <= flat.spare, "\(control.count) control values for \(flat.spare) spare floats")
         guard communicator.size > 1 else { return }
-        let gradients = parameters.reduce(0) { $0 + $1.parameter.gradient.count }
-        let buffer = Tensor.reuse(&packed, shape: [gradients + control.count])
-        var offset = 0
-        for (_, p) in parameters {
-            (buffer.data + offset).update(from: p.gradient.data, count: p.gradient.count)
-            offset += p.gradient.count
-        }
-        control.withUnsafeBufferPointer { (buffer.data + gradients).update(from: $0.baseAddress!, count: $0.count) }
-        communicator.allReduceSum(buffer.data, count: gradients + control.count)
-        offset = 0
-        for (_, p) in parameters {
-            p.gradient.data.update(from: buffer.data + offset, count: p.gradient.count)
-            offset += p.gradient.count
-        }
-        control.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: buffer.data + gradients, count: $0.count) }
+        let slots = flat.spareSlots
+        for i in 0..<slots.count { slots[i] = i < control.count ? control[i] : 0 }
+        communicator.allReduceSum(flat.gradients.data, count: flat.gradients.count)
+        for i in 0..<control.count { control[i] = slots[i] }
     }
 
     /// A fingerprint of the names and shapes, for checking that all ranks built the same model.

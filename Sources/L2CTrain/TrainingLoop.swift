@@ -41,6 +41,8 @@ public final class TrainingLoop {
     public let phase: String
     let optimization: Optimization
     let parameters: [(name: String, parameter: Parameter)]
+    /// The parameters' values and gradients, moved into one buffer each when the loop is set up.
+    let flat: FlatParameters
     let optimizer: any Optimizer
     let session: RunSession
     let log: MetricsLog
@@ -58,6 +60,7 @@ public final class TrainingLoop {
         self.phase = phase ?? label
         self.optimization = optimization
         self.parameters = parameters
+        flat = FlatParameters(parameters, spare: StopSignal.handled.count + 1)
         self.session = session
         self.log = log
         console = Console(rank: comm.rank)
@@ -79,7 +82,6 @@ public final class TrainingLoop {
     /// Runs every step; `body` does forward and backward for its batch and returns the (global) loss.
     public func run(_ state: PhaseState, _ body: (StepBatch) throws -> Double) throws -> (lastLoss: Double, seconds: Double) {
         let comm = communicator
-        var packed: Tensor?
         var lastLoss = Double.nan
         var secondsBefore = 0.0
         let first = firstStep
@@ -120,7 +122,7 @@ public final class TrainingLoop {
             let epoch = step / schedule.batchesPerEpoch, batchIndex = step % schedule.batchesPerEpoch
             if batchIndex == 0 || batches.isEmpty { batches = schedule.epochBatches(epoch) }
             let global = batches[batchIndex]
-            for (_, p) in parameters { p.gradient.zero() }
+            flat.zeroGradients()
             let batch = StepBatch(step: step, epoch: epoch, localIndices: global[(comm.rank * local)..<((comm.rank + 1) * local)],
                                   globalIndices: global[...],
                                   pass: Pass(training: true, sampleOffset: comm.rank * local, step: step))
@@ -128,7 +130,7 @@ public final class TrainingLoop {
             guard lastLoss.isFinite else { throw ConfigError("--lr", "\(label): the loss became \(lastLoss) at step \(step + 1); lower the learning rate") }
             // Stop requests (one slot per signal) and rank 0's "a state is due by time" ride on the gradients.
             var control = StopSignal.requestSlots + [session.dueByTime ? 1 : 0]
-            ParameterSync.allReduceGradients(parameters, comm, packed: &packed, control: &control)
+            ParameterSync.allReduceGradients(flat, comm, control: &control)
             optimizer.learningRate = optimization.schedule.learningRate(atStep: step)
             optimizer.step(parameters)
             session.watchdog.progress(step: step + 1)
