@@ -184,10 +184,6 @@ public struct CheckpointError: Error, CustomStringConvertible {
 
 /// Write-to-temporary, fsync, rename, fsync of the folder: the target is either the old file or the complete new one.
 public enum AtomicFile {
-    public static func write(_ data: Data, to path: String) throws {
-        try data.withUnsafeBytes { try write([$0], to: path) }
-    }
-
     /// The parts one after another, as one file.
     public static func write(_ parts: [UnsafeRawBufferPointer], to path: String) throws {
         let url = URL(fileURLWithPath: path)

@@ -51,10 +51,6 @@ public enum StopSignal {
         }
     }
 
-    /// For tests that stop a run in-process.
-    public static func simulate(_ signal: Int32) { receivedSignal = signal }
-    public static func reset() { receivedSignal = 0 }
-
     nonisolated(unsafe) private static var installed = false
 }
 
