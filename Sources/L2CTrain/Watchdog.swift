@@ -37,7 +37,8 @@ public final class Watchdog: @unchecked Sendable {
         lock.lock()
         (armed, lastProgress, self.step, self.label) = (true, Date(), step, label)
         if thread == nil {
-            let thread = Thread { [unowned self] in self.watch() }
+            // The thread keeps the watchdog alive: it may wake after the run's session is gone, until the process exits.
+            let thread = Thread { [self] in self.watch() }
             thread.name = "l2c-watchdog"
             self.thread = thread
             thread.start()
@@ -67,6 +68,7 @@ public final class Watchdog: @unchecked Sendable {
         while true {
             Thread.sleep(forTimeInterval: 0.25)
             lock.lock()
+            let isArmed = armed
             let stalled = armed ? Date().timeIntervalSince(lastProgress) : 0
             let (limit, step, label) = (self.limit, self.step, self.label)
             if armed && StopSignal.received != 0 && signalSeen == nil { signalSeen = (Date(), step) }
@@ -81,7 +83,7 @@ public final class Watchdog: @unchecked Sendable {
                 fflush(stderr)
                 _exit(128 + signal)
             }
-            guard armed, stalled > limit else { continue }
+            guard isArmed, stalled > limit else { continue }
             let waiting = communicator.pendingCollective.map { "waiting in \($0)" } ?? "not inside a collective"
             // gethostname, not ProcessInfo.hostName: the latter asks the resolver, which may hang on a lost network.
             var name = [CChar](repeating: 0, count: 256)
