@@ -61,11 +61,8 @@ public struct TrainingState {
     static func metadata(command: String, phase: String, step: Int, optimizerSteps: Int, options: [String: String],
                          phaseState: [String: String], completed: [String: [String: String]], ranks: Int) -> [String: String] {
         ["format": format, "command": command, "phase": phase, "step": "\(step)", "optimizer.step": "\(optimizerSteps)",
-         "options": json(options), "phase_state": json(phaseState), "completed": json(completed), "ranks": "\(ranks)"]
-    }
-
-    static func json(_ object: Any) -> String {
-        String(decoding: (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8), as: UTF8.self)
+         "options": JSONLine.encode(options), "phase_state": JSONLine.encode(phaseState), "completed": JSONLine.encode(completed),
+         "ranks": "\(ranks)"]
     }
 
     /// The tensors under `prefix.` with the prefix removed (a finished phase's artefact).
