@@ -44,6 +44,7 @@ let package = Package(
         .testTarget(name: "L2CTensorTests", dependencies: ["L2CTensor", "L2CComm"], swiftSettings: fastMath),
         .testTarget(name: "L2CClusterTests", dependencies: ["L2CCluster", "L2CTensor", "L2CComm"], swiftSettings: fastMath),
         .testTarget(name: "L2CDataTests", dependencies: ["L2CData", "L2CTrain", "L2CTensor"], swiftSettings: fastMath),
+        .testTarget(name: "L2CTrainTests", dependencies: ["L2CTrain", "L2CTensor", "L2CComm"], swiftSettings: fastMath),
         .testTarget(name: "L2CMPITests", dependencies: ["L2CTrain", "L2CData", "L2CCluster", "L2CTensor", "L2CComm"], swiftSettings: fastMath),
     ],
     swiftLanguageModes: [.v5]

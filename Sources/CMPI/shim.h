@@ -11,3 +11,4 @@ static inline MPI_Op l2c_op_sum(void) { return MPI_SUM; }
 static inline MPI_Op l2c_op_max(void) { return MPI_MAX; }
 static inline MPI_Op l2c_op_min(void) { return MPI_MIN; }
 static inline void *l2c_in_place(void) { return MPI_IN_PLACE; }
+static inline MPI_Status *l2c_status_ignore(void) { return MPI_STATUS_IGNORE; }

@@ -11,6 +11,9 @@ public protocol Communicator: AnyObject {
     /// In place: buffer ← Σ over ranks of buffer.
     func allReduceSum(_ buffer: UnsafeMutablePointer<Float>, count: Int)
     func allReduceSum(_ buffer: UnsafeMutablePointer<Double>, count: Int)
+    /// Like `allReduceSum`, for a communication thread that shares its core with computing threads: it waits
+    /// without spinning (polls for progress with short sleeps in between).
+    func allReduceSumYielding(_ buffer: UnsafeMutablePointer<Float>, count: Int)
     /// In place, elementwise maximum over ranks.
     func allReduceMax(_ buffer: UnsafeMutablePointer<Int64>, count: Int)
     /// recv[r·count ..< (r+1)·count] ← send of rank r. `recv` holds count·size elements.
@@ -21,6 +24,9 @@ public protocol Communicator: AnyObject {
     func broadcast(_ buffer: UnsafeMutablePointer<Float>, count: Int, root: Int)
     func broadcast(_ buffer: UnsafeMutablePointer<UInt8>, count: Int, root: Int)
     func barrier()
+    /// A communicator over the same ranks whose collectives never match this one's (MPI_Comm_dup), for a
+    /// thread that runs collectives beside this communicator's. Collective: every rank calls it, in the same order.
+    func duplicate() -> any Communicator
     /// The collective this rank is inside right now, nil between collectives (read by the stall watchdog
     /// from another thread).
     var pendingCollective: String? { get }
@@ -31,6 +37,7 @@ public protocol Communicator: AnyObject {
 extension Communicator {
     public var isRoot: Bool { rank == 0 }
     public var pendingCollective: String? { nil }
+    public func allReduceSumYielding(_ buffer: UnsafeMutablePointer<Float>, count: Int) { allReduceSum(buffer, count: count) }
     public func abort(code: Int32) -> Never { exit(code) }
 
     public func max(_ value: Int64) -> Int64 {

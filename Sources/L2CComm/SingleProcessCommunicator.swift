@@ -18,4 +18,5 @@ public final class SingleProcessCommunicator: Communicator {
     public func broadcast(_ buffer: UnsafeMutablePointer<Float>, count: Int, root: Int) {}
     public func broadcast(_ buffer: UnsafeMutablePointer<UInt8>, count: Int, root: Int) {}
     public func barrier() {}
+    public func duplicate() -> any Communicator { SingleProcessCommunicator() }
 }

@@ -1,20 +1,28 @@
 import CMPI
+import Foundation
 import L2CComm
 
-/// Open MPI behind the `Communicator` protocol, on MPI_COMM_WORLD.
+/// Open MPI behind the `Communicator` protocol, on MPI_COMM_WORLD (or a duplicate of it).
 ///
 /// `MPI_Init_thread` runs once, in `init`; `finalize()` must be called once before exit.
 /// Without mpirun the process is an MPI singleton of size 1.
 public final class MPICommunicator: Communicator {
     public let rank: Int
     public let size: Int
+    private let comm: MPI_Comm
     private var finalized = false
+    /// Duplicates made of this communicator: the watchdog also reports a collective one of them waits in.
+    private var duplicates: [MPICommunicator] = []
+    private let duplicatesLock = NSLock()
     /// Index into `collectiveNames` of the collective in progress (0: none). One aligned word, written by
     /// this rank's training thread and read by its watchdog thread.
     private let pending = UnsafeMutablePointer<Int>.allocate(capacity: 1)
     private static let collectiveNames = [nil, "MPI_Allreduce", "MPI_Allgather", "MPI_Reduce_scatter_block", "MPI_Bcast", "MPI_Barrier"]
 
-    public var pendingCollective: String? { Self.collectiveNames[pending.pointee] }
+    public var pendingCollective: String? {
+        let others = duplicatesLock.withLock { duplicates }
+        return Self.collectiveNames[pending.pointee] ?? others.lazy.compactMap(\.pendingCollective).first.map { "\($0) (communication thread)" }
+    }
 
     /// Runs one collective with its name published for the watchdog.
     @inline(__always) private func inside<T>(_ index: Int, _ body: () -> T) -> T {
@@ -31,7 +39,23 @@ public final class MPICommunicator: Communicator {
         MPI_Comm_size(l2c_comm_world(), &s)
         rank = Int(r)
         size = Int(s)
+        comm = l2c_comm_world()
         pending.initialize(to: 0)
+    }
+
+    private init(duplicating parent: MPICommunicator) {
+        var copy: MPI_Comm? = nil
+        MPI_Comm_dup(parent.comm, &copy)
+        comm = copy!
+        rank = parent.rank
+        size = parent.size
+        pending.initialize(to: 0)
+    }
+
+    public func duplicate() -> any Communicator {
+        let copy = MPICommunicator(duplicating: self)
+        duplicatesLock.withLock { duplicates.append(copy) }
+        return copy
     }
 
     /// The MPI library's own version line.
@@ -56,40 +80,61 @@ public final class MPICommunicator: Communicator {
 
     public func allReduceSum(_ buffer: UnsafeMutablePointer<Float>, count: Int) {
         guard size > 1, count > 0 else { return }
-        _ = inside(1) { MPI_Allreduce(l2c_in_place(), buffer, Int32(count), l2c_type_float(), l2c_op_sum(), l2c_comm_world()) }
+        _ = inside(1) { MPI_Allreduce(l2c_in_place(), buffer, Int32(count), l2c_type_float(), l2c_op_sum(), comm) }
     }
+
+    /// MPI_Iallreduce, then MPI_Test every `pollMicroseconds` (Open MPI progresses a nonblocking collective
+    /// only inside MPI calls; a blocking one would spin on the core the compute threads need).
+    public func allReduceSumYielding(_ buffer: UnsafeMutablePointer<Float>, count: Int) {
+        guard size > 1, count > 0 else { return }
+        inside(1) {
+            var request: MPI_Request? = nil
+            MPI_Iallreduce(l2c_in_place(), buffer, Int32(count), l2c_type_float(), l2c_op_sum(), comm, &request)
+            var done: Int32 = 0
+            while true {
+                MPI_Test(&request, &done, l2c_status_ignore())
+                if done != 0 { break }
+                usleep(Self.pollMicroseconds)
+            }
+        }
+    }
+
+    /// Measured on 2 fake hosts over 1 Gbit/s and on one host (BENCHMARKS.md): a blocking all-reduce on the
+    /// communication thread spun away half the compute thread's core; 10 µs sleeps cost as much in wake-ups;
+    /// 200 µs–1 ms kept the exchange as fast as blocking.
+    static let pollMicroseconds: UInt32 = 200
 
     public func allReduceSum(_ buffer: UnsafeMutablePointer<Double>, count: Int) {
         guard size > 1, count > 0 else { return }
-        _ = inside(1) { MPI_Allreduce(l2c_in_place(), buffer, Int32(count), l2c_type_double(), l2c_op_sum(), l2c_comm_world()) }
+        _ = inside(1) { MPI_Allreduce(l2c_in_place(), buffer, Int32(count), l2c_type_double(), l2c_op_sum(), comm) }
     }
 
     public func allReduceMax(_ buffer: UnsafeMutablePointer<Int64>, count: Int) {
         guard size > 1, count > 0 else { return }
-        _ = inside(1) { MPI_Allreduce(l2c_in_place(), buffer, Int32(count), l2c_type_int64(), l2c_op_max(), l2c_comm_world()) }
+        _ = inside(1) { MPI_Allreduce(l2c_in_place(), buffer, Int32(count), l2c_type_int64(), l2c_op_max(), comm) }
     }
 
     public func allGather(_ send: UnsafePointer<Float>, count: Int, into recv: UnsafeMutablePointer<Float>) {
-        _ = inside(2) { MPI_Allgather(send, Int32(count), l2c_type_float(), recv, Int32(count), l2c_type_float(), l2c_comm_world()) }
+        _ = inside(2) { MPI_Allgather(send, Int32(count), l2c_type_float(), recv, Int32(count), l2c_type_float(), comm) }
     }
 
     public func allGather(_ send: UnsafePointer<Int64>, count: Int, into recv: UnsafeMutablePointer<Int64>) {
-        _ = inside(2) { MPI_Allgather(send, Int32(count), l2c_type_int64(), recv, Int32(count), l2c_type_int64(), l2c_comm_world()) }
+        _ = inside(2) { MPI_Allgather(send, Int32(count), l2c_type_int64(), recv, Int32(count), l2c_type_int64(), comm) }
     }
 
     public func reduceScatterSum(_ send: UnsafePointer<Float>, into recv: UnsafeMutablePointer<Float>, countPerRank: Int) {
-        _ = inside(3) { MPI_Reduce_scatter_block(send, recv, Int32(countPerRank), l2c_type_float(), l2c_op_sum(), l2c_comm_world()) }
+        _ = inside(3) { MPI_Reduce_scatter_block(send, recv, Int32(countPerRank), l2c_type_float(), l2c_op_sum(), comm) }
     }
 
     public func broadcast(_ buffer: UnsafeMutablePointer<Float>, count: Int, root: Int) {
         guard size > 1, count > 0 else { return }
-        _ = inside(4) { MPI_Bcast(buffer, Int32(count), l2c_type_float(), Int32(root), l2c_comm_world()) }
+        _ = inside(4) { MPI_Bcast(buffer, Int32(count), l2c_type_float(), Int32(root), comm) }
     }
 
     public func broadcast(_ buffer: UnsafeMutablePointer<UInt8>, count: Int, root: Int) {
         guard size > 1, count > 0 else { return }
-        _ = inside(4) { MPI_Bcast(buffer, Int32(count), l2c_type_byte(), Int32(root), l2c_comm_world()) }
+        _ = inside(4) { MPI_Bcast(buffer, Int32(count), l2c_type_byte(), Int32(root), comm) }
     }
 
-    public func barrier() { _ = inside(5) { MPI_Barrier(l2c_comm_world()) } }
+    public func barrier() { _ = inside(5) { MPI_Barrier(comm) } }
 }

@@ -1,6 +1,8 @@
 /// Named layers applied in order; parameter names follow PyTorch's "layer.parameter" convention.
 public final class Sequential: Layer {
     public let layers: [(name: String, layer: any Layer)]
+    /// Told after each layer's backward (see `observeBackward`).
+    public private(set) weak var backwardObserver: (any BackwardObserver)?
 
     public init(_ layers: [(String, any Layer)]) {
         self.layers = layers.map { (name: $0.0, layer: $0.1) }
@@ -11,7 +13,18 @@ public final class Sequential: Layer {
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
-        layers.reversed().reduce(dy) { $1.layer.backward($0) }
+        var g = dy
+        for entry in layers.reversed() {
+            g = entry.layer.backward(g)
+            backwardObserver?.backwardFinished(entry.layer)
+        }
+        return g
+    }
+
+    /// Tells `observer` about every layer whose backward returned, this one's and those of nested `Sequential`s.
+    public func observeBackward(_ observer: any BackwardObserver) {
+        backwardObserver = observer
+        for entry in layers { (entry.layer as? Sequential)?.observeBackward(observer) }
     }
 
     public var parameters: [(name: String, parameter: Parameter)] {

@@ -19,7 +19,7 @@ public struct ACOLConfig: Sendable {
     public var reviveDeadNodes = false
     public var optimization = Optimization()
     public var out: String?
-    public var checkpoints = CheckpointPolicy()
+    public var runPolicy = RunPolicy()
 
     public init(data: String) { self.data = data }
 
@@ -62,7 +62,7 @@ public enum ACOLExperiment {
     public static func run(_ config: ACOLConfig, communicator comm: any Communicator) throws -> [String: Any] {
         let console = Console(rank: comm.rank)
         let session = try RunSession(command: "acol", configuration: config.fingerprint, options: config.resumeOptions, out: config.out,
-                                     policy: config.checkpoints, communicator: comm)
+                                     policy: config.runPolicy, communicator: comm)
         guard config.parents >= 1, config.duplicates >= 1 else { throw ConfigError("--parents", "parents and duplicates must be at least 1") }
         let (train, test) = try comm.checked("loading data") { (try load(config, split: .train), try load(config, split: .test)) }
         try comm.requireAgreement("the training set size", Int64(train.dataset.count))
@@ -76,7 +76,7 @@ public enum ACOLExperiment {
         let output = model.layers.last!.layer as! Linear
         let log = try session.openMetricsLog()
         let loop = try TrainingLoop(label: "acol", sampleCount: data.count, optimization: config.optimization,
-                                    parameters: model.parameters, log: log, session: session)
+                                    parameters: model.parameters, overlapping: model, log: log, session: session)
         console.log("acol: \(config.model.rawValue), \(config.parents) parents × \(config.duplicates) duplicates, c1..c4 = \(config.c1), \(config.c2), \(config.c3), \(config.c4), \(loop.steps) steps")
         var epochActivity = [Double](repeating: 0, count: acol.nodes)
         var revived = 0

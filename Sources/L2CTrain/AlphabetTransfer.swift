@@ -23,7 +23,7 @@ public struct AlphabetTransferConfig: Sendable {
     public var spnOptimization = Optimization()
     public var clusterOptimization = Optimization()
     public var out: String?
-    public var checkpoints = CheckpointPolicy()
+    public var runPolicy = RunPolicy()
 
     public init(root: String) { self.root = root }
 
@@ -48,7 +48,7 @@ public enum AlphabetTransfer {
     public static func run(_ config: AlphabetTransferConfig, communicator comm: any Communicator) throws -> [String: Any] {
         let console = Console(rank: comm.rank)
         let session = try RunSession(command: "transfer", configuration: config.fingerprint, options: config.resumeOptions, out: config.out,
-                                     policy: config.checkpoints, communicator: comm)
+                                     policy: config.runPolicy, communicator: comm)
         guard let loss = config.loss.pairwise else { throw ConfigError("--loss", "transfer clusters with kcl or mcl") }
         let overlap = Set(config.auxiliaryAlphabets).intersection(config.targetAlphabets)
         guard overlap.isEmpty else { throw ConfigError("--target-alphabets", "alphabets \(overlap.sorted()) are also auxiliary") }

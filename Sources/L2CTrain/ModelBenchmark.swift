@@ -17,6 +17,9 @@ public enum ModelBenchmark {
         public var classes: Int
         public var profile: Bool
         public var seed: UInt64
+        public var exchange = GradientExchange()
+        /// BatchNorm statistics over the global batch (false: per rank).
+        public var synchronizedBatchNorm = true
 
         public init(model: ResNet, imageSize: Int, batchSize: Int, steps: Int, warmupSteps: Int = 2, classes: Int = 1000,
                     profile: Bool = false, seed: UInt64 = 1) {
@@ -38,11 +41,12 @@ public enum ModelBenchmark {
             throw ConfigError("--batch-size", "global batch \(options.batchSize) is not divisible by the \(comm.size) ranks")
         }
         guard options.steps > 0 else { throw ConfigError("--steps", "needs at least one timed step, got \(options.steps)") }
+        try options.exchange.validate()
         guard options.imageSize >= 8 else { throw ConfigError("--image-size", "needs at least 8 pixels, got \(options.imageSize)") }
         let local = options.batchSize / comm.size
         let stem = ResNet.Stem.forImageSize(options.imageSize)
         var rng = RandomGenerator(seed: options.seed)
-        let trunk = options.model.trunk(stem: stem, rng: &rng, communicator: comm)
+        let trunk = options.model.trunk(stem: stem, rng: &rng, communicator: options.synchronizedBatchNorm ? comm : nil)
         let head = Linear(options.model.features, options.classes, rng: &rng)
         let layers = flatten(trunk) + [("fc", head)]
         let parameters = trunk.parameters + head.parameters.map { (name: "fc.\($0.name)", parameter: $0.parameter) }
@@ -55,7 +59,10 @@ public enum ModelBenchmark {
         var stepTimes: [Double] = []
         var waitTimes: [Double] = []
         let flat = FlatParameters(parameters)
-        var allReduceTime = 0.0, optimizerTime = 0.0
+        let reducer = GradientReducer(flat: flat, parameters: parameters, communicator: comm, exchange: options.exchange)
+        defer { reducer.close() }
+        reducer.watch(layers.map(\.layer))
+        var allReduceTimes: [Double] = [], exposedTimes: [Double] = [], optimizerTime = 0.0
         for step in 0..<(options.warmupSteps + options.steps) {
             let timed = step >= options.warmupSteps
             comm.barrier()
@@ -74,15 +81,16 @@ public enum ModelBenchmark {
                 let t = now()
                 g = entry.layer.backward(g)
                 if timed { backwardTime[i] += now() - t }
+                reducer.backwardFinished(entry.layer)
             }
-            let t0 = now()
             var noControl: [Float] = []
-            ParameterSync.allReduceGradients(flat, comm, control: &noControl)
+            let exchange = reducer.finish(control: &noControl)
             let t1 = now()
             optimizer.step(parameters)
             flat.zeroGradients()
             if timed {
-                allReduceTime += t1 - t0
+                allReduceTimes.append(exchange.allReduceSeconds)
+                exposedTimes.append(exchange.exposedSeconds)
                 optimizerTime += now() - t1
             }
             comm.barrier()
@@ -106,13 +114,17 @@ public enum ModelBenchmark {
         let peak = MachinePeak.measure(threads: threads) * Double(comm.size)
         let peakMemory = comm.max(Int64(LossBenchmark.peakResidentMegabytes()))
         if options.profile && comm.rank == 0 {
-            log(profileTable(layers.map(\.name) + ["allreduce", "optimizer"], forwardTime + [0, 0],
-                             backwardTime + [allReduceTime, optimizerTime], steps: options.steps))
+            log(profileTable(layers.map(\.name) + ["allreduce (exposed)", "optimizer"], forwardTime + [0, 0],
+                             backwardTime + [exposedTimes.reduce(0, +), optimizerTime], steps: options.steps))
         }
         return ["model": options.model.rawValue, "stem": stem.rawValue, "image_size": options.imageSize,
                 "batch_size": options.batchSize, "ranks": comm.size, "threads": threads, "steps": options.steps,
+                "batchnorm": options.synchronizedBatchNorm ? "global" : "local",
                 "input": source is SyntheticBatch ? "synthetic" : "images",
                 "step_seconds_median": JSONLine.round(median, digits: 4),
+                "overlap": reducer.overlap, "bucket_mb": options.exchange.bucketMegabytes, "buckets": reducer.buckets.count,
+                "allreduce_seconds": JSONLine.round(Self.median(allReduceTimes), digits: 4),
+                "allreduce_exposed_seconds": JSONLine.round(Self.median(exposedTimes), digits: 4),
                 "input_wait_seconds_mean": JSONLine.round(meanWait, digits: 4),
                 "forward_gflop_per_image": JSONLine.round(forwardFlops / 1e9, digits: 4),
                 "images_per_sec": JSONLine.round(imagesPerSecond, digits: 4),
@@ -155,6 +167,8 @@ public enum ModelBenchmark {
                      + String(format: "%12.1f %12.1f", forward.reduce(0, +) / Double(steps) * 1000, backward.reduce(0, +) / Double(steps) * 1000))
         return lines.joined(separator: "\n")
     }
+
+    static func median(_ values: [Double]) -> Double { values.isEmpty ? 0 : values.sorted()[values.count / 2] }
 
     static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 }

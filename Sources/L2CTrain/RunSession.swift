@@ -2,8 +2,9 @@ import Foundation
 import L2CComm
 import L2CTensor
 
-/// How a run saves its state, how many states it keeps, where it resumes from, and when a stall ends it.
-public struct CheckpointPolicy: Sendable {
+/// How a run saves its state, how many states it keeps, where it resumes from, when a stall ends it, and how
+/// its ranks exchange gradients.
+public struct RunPolicy: Sendable {
     public enum Resume: Sendable, Equatable {
         /// The newest valid state in OUT/checkpoints (a fresh start when there is none yet).
         case newest
@@ -19,12 +20,15 @@ public struct CheckpointPolicy: Sendable {
     public var resume: Resume?
     /// Seconds without a completed step before the job is aborted; nil: 10 × the slowest step, at least 120 s; 0: off.
     public var stallTimeout: Double?
+    public var gradientExchange = GradientExchange()
 
     public init() {}
 
-    /// What every rank must agree on: states are written collectively at the same steps.
+    /// What every rank must agree on: states are written collectively at the same steps, and gradients
+    /// travel in the same buckets.
     var fingerprint: String {
-        ["\(everySteps ?? 0)", "\(minutes)", "\(keep)", "\(resume.map { "\($0)" } ?? "")", "\(stallTimeout ?? -1)"].joined(separator: "|")
+        ["\(everySteps ?? 0)", "\(minutes)", "\(keep)", "\(resume.map { "\($0)" } ?? "")", "\(stallTimeout ?? -1)",
+         gradientExchange.fingerprint].joined(separator: "|")
     }
 
     public func validate(out: String?) throws {
@@ -33,6 +37,7 @@ public struct CheckpointPolicy: Sendable {
         guard keep >= 1 else { throw ConfigError("--keep-checkpoints", "must be at least 1, got \(keep)") }
         if let stallTimeout, stallTimeout < 0 { throw ConfigError("--stall-timeout", "must be 0 (off) or more seconds, got \(stallTimeout)") }
         if resume == .newest && out == nil { throw ConfigError("--resume", "resumes from OUT/checkpoints: give --out") }
+        try gradientExchange.validate()
     }
 }
 
@@ -43,7 +48,7 @@ public final class RunSession {
     public let command: String
     public let communicator: any Communicator
     public let out: String?
-    public let policy: CheckpointPolicy
+    public let policy: RunPolicy
     /// Options that must not change on resume, by option name.
     let options: [String: String]
     /// The state this run continues from, identical on every rank.
@@ -60,8 +65,8 @@ public final class RunSession {
     public private(set) var latestState: String?
 
     /// Starts a run: every rank must hold the same `configuration` (a canonical text of all its options) and
-    /// checkpoint options; then the state to resume from, if asked for, is found and loaded.
-    public init(command: String, configuration: String, options: [String: String], out: String?, policy: CheckpointPolicy,
+    /// run options; then the state to resume from, if asked for, is found and loaded.
+    public init(command: String, configuration: String, options: [String: String], out: String?, policy: RunPolicy,
                 communicator comm: any Communicator) throws {
         try comm.requireAgreement("the configuration (every rank must get the same options)", stableHash(configuration))
         self.command = command
@@ -71,7 +76,7 @@ public final class RunSession {
         communicator = comm
         console = Console(rank: comm.rank)
         // Agreement first: then every rank validates the same options and fails (or not) together.
-        try comm.requireAgreement("the checkpoint options", stableHash(policy.fingerprint))
+        try comm.requireAgreement("the run options (checkpoints, resume, stall timeout, gradient exchange)", stableHash(policy.fingerprint))
         try policy.validate(out: out)
         let folder = out.map(StateFolder.init(out:))
         self.folder = folder

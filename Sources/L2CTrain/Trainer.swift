@@ -46,7 +46,7 @@ public final class Trainer {
     public func run() throws -> TrainingReport {
         let comm = communicator
         let session = try RunSession(command: "train", configuration: config.fingerprint, options: config.resumeOptions, out: config.out,
-                                     policy: config.checkpoints, communicator: comm)
+                                     policy: config.runPolicy, communicator: comm)
         let firstStep = session.resumePoint("train")?.step ?? 0
         let (train, test) = try comm.checked("loading data") { () -> (any TrainingInput, Dataset?) in
             let train: any TrainingInput
@@ -74,7 +74,7 @@ public final class Trainer {
         try session.replicate(model.stateTensors, what: "model's")
         let log = try session.openMetricsLog()
         let loop = try TrainingLoop(label: "train", sampleCount: train.count, optimization: config.optimization,
-                                    parameters: model.parameters, log: log, session: session)
+                                    parameters: model.parameters, overlapping: model, log: log, session: session)
         console.log("\(config.model.rawValue) on \(train.count) samples of \(train.channels)×\(train.height)×\(train.width), loss \(config.loss.rawValue), K=\(config.clusters), \(comm.size) rank(s) × batch \(loop.localBatch) = \(config.optimization.globalBatch), \(loop.steps) steps")
         let (lastLoss, seconds) = try loop.run(PhaseState(tensors: model.stateTensors)) { batch in
             let (images, globalLabels) = try train.batch(batch, communicator: comm)

@@ -114,7 +114,7 @@ public struct TrainingConfig: Sendable {
     public var imageSize = 224
     public var decodeWorkers = 2
     public var badImages: BadImagePolicy = .fail
-    public var checkpoints = CheckpointPolicy()
+    public var runPolicy = RunPolicy()
 
     public init(data: String) { self.data = data }
 

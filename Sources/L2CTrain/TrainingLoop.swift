@@ -43,6 +43,7 @@ public final class TrainingLoop {
     let parameters: [(name: String, parameter: Parameter)]
     /// The parameters' values and gradients, moved into one buffer each when the loop is set up.
     let flat: FlatParameters
+    let reducer: GradientReducer
     let optimizer: any Optimizer
     let session: RunSession
     let log: MetricsLog
@@ -51,9 +52,10 @@ public final class TrainingLoop {
 
     /// `label` prefixes log lines ("train", "spn", "cluster"); `phase` (default: the label) names the loop in
     /// states. Global batches are shuffled from the whole training set unless a `schedule` says otherwise.
+    /// The gradient all-reduce overlaps the backward pass of `overlapping` (its parameters among `parameters`).
     public init(label: String, phase: String? = nil, sampleCount: Int, optimization: Optimization,
-                parameters: [(name: String, parameter: Parameter)], log: MetricsLog, schedule: (any BatchSchedule)? = nil,
-                session: RunSession) throws {
+                parameters: [(name: String, parameter: Parameter)], overlapping model: Sequential? = nil, log: MetricsLog,
+                schedule: (any BatchSchedule)? = nil, session: RunSession) throws {
         let comm = session.communicator
         communicator = comm
         self.label = label
@@ -61,6 +63,8 @@ public final class TrainingLoop {
         self.optimization = optimization
         self.parameters = parameters
         flat = FlatParameters(parameters, spare: StopSignal.handled.count + 1)
+        reducer = GradientReducer(flat: flat, parameters: parameters, communicator: comm, exchange: session.policy.gradientExchange)
+        if let model { reducer.watch(model) }
         self.session = session
         self.log = log
         console = Console(rank: comm.rank)
@@ -118,6 +122,7 @@ public final class TrainingLoop {
         if steps > first { session.prepareStates(of: state.tensors + optimizer.namedState(parameters)) }
         session.watchdog.arm(label: label, step: first)
         defer { session.watchdog.disarm() }
+        defer { reducer.close() }
         for step in first..<steps {
             let epoch = step / schedule.batchesPerEpoch, batchIndex = step % schedule.batchesPerEpoch
             if batchIndex == 0 || batches.isEmpty { batches = schedule.epochBatches(epoch) }
@@ -130,7 +135,7 @@ public final class TrainingLoop {
             guard lastLoss.isFinite else { throw ConfigError("--lr", "\(label): the loss became \(lastLoss) at step \(step + 1); lower the learning rate") }
             // Stop requests (one slot per signal) and rank 0's "a state is due by time" ride on the gradients.
             var control = StopSignal.requestSlots + [session.dueByTime ? 1 : 0]
-            ParameterSync.allReduceGradients(flat, comm, control: &control)
+            reducer.finish(control: &control)
             optimizer.learningRate = optimization.schedule.learningRate(atStep: step)
             optimizer.step(parameters)
             session.watchdog.progress(step: step + 1)

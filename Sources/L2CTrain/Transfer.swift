@@ -37,7 +37,7 @@ public enum CrossTask {
             }
         }
         let loop = try TrainingLoop(label: "spn", sampleCount: data.count, optimization: optimization,
-                                    parameters: network.parameters, log: log, schedule: schedule, session: session)
+                                    parameters: network.parameters, overlapping: network.backbone, log: log, schedule: schedule, session: session)
         Console(rank: comm.rank).log("spn: \(architecture.rawValue) + pair head on \(data.count) samples of classes \(data.classes), \(loop.steps) steps")
         _ = try loop.run(PhaseState(tensors: network.stateTensors)) { batch in
             let similarity = LabelSimilarity(labels: batch.globalIndices.map { data.labels[$0] })
@@ -58,7 +58,7 @@ public enum CrossTask {
         optimization.initialise(model)
         try session.replicate(model.stateTensors, what: "clustering network's")
         let loop = try TrainingLoop(label: "cluster", phase: phase, sampleCount: data.count, optimization: optimization,
-                                    parameters: model.parameters, log: log, session: session)
+                                    parameters: model.parameters, overlapping: model, log: log, session: session)
         Console(rank: comm.rank).log("cluster: \(architecture.rawValue), K=\(clusters), \(data.count) unlabelled samples, \(loop.steps) steps")
         let (_, seconds) = try loop.run(PhaseState(tensors: model.stateTensors)) { batch in
             let input = data.batch(batch.localIndices)

@@ -23,7 +23,7 @@ public struct TransferConfig: Sendable {
     public var spnOptimization = Optimization()
     public var clusterOptimization = Optimization()
     public var out: String?
-    public var checkpoints = CheckpointPolicy()
+    public var runPolicy = RunPolicy()
     /// The command in training states: `transfer`, or `cluster` (an SPN from a file or the oracle).
     public var command = "transfer"
 
@@ -49,7 +49,7 @@ public enum TransferExperiment {
     public static func run(_ config: TransferConfig, communicator comm: any Communicator) throws -> [String: Any] {
         let console = Console(rank: comm.rank)
         let session = try RunSession(command: config.command, configuration: config.fingerprint, options: config.resumeOptions, out: config.out,
-                                     policy: config.checkpoints, communicator: comm)
+                                     policy: config.runPolicy, communicator: comm)
         guard config.loss != .ce, let loss = config.loss.pairwise else { throw ConfigError("--loss", "transfer clusters with kcl or mcl") }
         guard !config.targetClasses.isEmpty else { throw ConfigError("--target-classes", "name at least one class") }
         let trainsSPN = !config.oracleSimilarity && config.spnCheckpoint == nil
@@ -149,13 +149,13 @@ public enum TransferExperiment {
     /// `l2c train-spn`: a similarity network on labelled classes, saved as OUT/spn.safetensors and scored on the
     /// pairs of the same classes' test split.
     public static func trainSimilarityNetwork(data: String, model: Architecture, classes: [Int], optimization: Optimization,
-                                              balance: (classes: Int, samples: Int)?, out: String?, checkpoints: CheckpointPolicy,
+                                              balance: (classes: Int, samples: Int)?, out: String?, runPolicy: RunPolicy,
                                               communicator comm: any Communicator) throws -> [String: Any] {
         let options = optimization.resumeOptions.merging(["--data": canonicalPath(data), "--model": model.rawValue, "--classes": "\(classes)",
                                                           "--classes-per-batch": balance.map { "\($0.classes)x\($0.samples)" } ?? ""]) { a, _ in a }
         let configuration = [data, model.rawValue, "\(classes)", optimization.fingerprint, balance.map { "\($0.classes)x\($0.samples)" } ?? "",
                              out ?? ""].joined(separator: "|")
-        let session = try RunSession(command: "train-spn", configuration: configuration, options: options, out: out, policy: checkpoints,
+        let session = try RunSession(command: "train-spn", configuration: configuration, options: options, out: out, policy: runPolicy,
                                      communicator: comm)
         let (train, test) = try comm.checked("loading data") { () -> (Dataset, Dataset) in
             let train = try DatasetLoader.load(data, split: .train), test = try DatasetLoader.load(data, split: .test)

@@ -69,7 +69,7 @@ struct ACOLCommand: ParsableCommand {
         config.reviveDeadNodes = reviveDead
         config.optimization = optimization.settings
         config.out = out
-        config.checkpoints = longRun.policy
+        config.runPolicy = longRun.policy
         MPIRuntime.run(threads: threads, stopsOnSignals: true) { comm in try ACOLExperiment.run(config, communicator: comm) }
     }
 }

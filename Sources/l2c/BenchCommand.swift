@@ -50,10 +50,18 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Seed of the weights and synthetic batch.")
     var seed: UInt64 = 1
 
+    @Flag(name: .customLong("local-batchnorm"), help: "BatchNorm statistics per rank instead of over the global batch.")
+    var localBatchNorm = false
+
+    @OptionGroup(title: "Gradient exchange")
+    var exchange: ExchangeOptions
+
     func run() throws {
         MPIRuntime.run(threads: threads) { comm in
-            let options = ModelBenchmark.Options(model: model, imageSize: imageSize, batchSize: batchSize, steps: steps,
+            var options = ModelBenchmark.Options(model: model, imageSize: imageSize, batchSize: batchSize, steps: steps,
                                                  warmupSteps: warmup, profile: profile, seed: seed)
+            options.exchange = exchange.settings
+            options.synchronizedBatchNorm = !localBatchNorm
             guard let data else {
                 guard !inputOnly else { throw ValidationError("--input-only needs --data") }
                 return try ModelBenchmark.run(options, communicator: comm) { print($0) }

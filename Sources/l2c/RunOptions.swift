@@ -18,13 +18,17 @@ struct RunOptions: ParsableArguments {
     @Option(name: .customLong("stall-timeout"), help: "Abort the job when no step completed for this many seconds (default: 10 × the slowest step so far, at least 120; 0: never).")
     var stallTimeout: Double?
 
-    var policy: CheckpointPolicy {
-        var p = CheckpointPolicy()
+    @OptionGroup(title: "Gradient exchange")
+    var exchange: ExchangeOptions
+
+    var policy: RunPolicy {
+        var p = RunPolicy()
         p.everySteps = checkpointEvery
         p.minutes = checkpointMinutes
         p.keep = keepCheckpoints
         p.resume = resume.map { $0 == Self.newest ? .newest : .path($0) }
         p.stallTimeout = stallTimeout
+        p.gradientExchange = exchange.settings
         return p
     }
 

@@ -40,7 +40,7 @@ struct TrainSPNCommand: ParsableCommand {
         if let pair { settings.globalBatch = pair.classes * pair.samples }
         MPIRuntime.run(threads: threads, stopsOnSignals: true) { comm in
             try TransferExperiment.trainSimilarityNetwork(data: data, model: model, classes: classes, optimization: settings, balance: pair,
-                                                          out: out, checkpoints: longRun.policy, communicator: comm)
+                                                          out: out, runPolicy: longRun.policy, communicator: comm)
         }
     }
 }
@@ -106,7 +106,7 @@ struct ClusterCommand: ParsableCommand {
         config.minimumShare = minimumShare
         config.clusterOptimization = optimization.settings
         config.out = out
-        config.checkpoints = longRun.policy
+        config.runPolicy = longRun.policy
         config.command = "cluster"
         MPIRuntime.run(threads: threads, stopsOnSignals: true) { comm in try TransferExperiment.run(config, communicator: comm) }
     }

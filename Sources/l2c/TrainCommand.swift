@@ -74,7 +74,7 @@ struct TrainCommand: ParsableCommand {
         config.imageSize = imageSize
         config.decodeWorkers = workers
         config.badImages = badImages
-        config.checkpoints = longRun.policy
+        config.runPolicy = longRun.policy
         MPIRuntime.run(threads: threads, stopsOnSignals: true) { comm in
             try Trainer(config: config, communicator: comm).run().json
         }

@@ -109,7 +109,7 @@ struct TransferCommand: ParsableCommand {
             config.spnOptimization = spn
             config.clusterOptimization = cluster
             config.out = out
-            config.checkpoints = longRun.policy
+            config.runPolicy = longRun.policy
             MPIRuntime.run(threads: threads, stopsOnSignals: true) { comm in try AlphabetTransfer.run(config, communicator: comm) }
         }
         guard let targetClasses else { throw ValidationError("give --target-classes (class ids) or --aux-alphabets (image folders)") }
@@ -127,7 +127,7 @@ struct TransferCommand: ParsableCommand {
         if let pair = balance.pair { spn.globalBatch = pair.classes * pair.samples }
         config.spnOptimization = spn
         config.clusterOptimization = cluster
-        config.checkpoints = longRun.policy
+        config.runPolicy = longRun.policy
         MPIRuntime.run(threads: threads, stopsOnSignals: true) { comm in try TransferExperiment.run(config, communicator: comm) }
     }
 }

@@ -10,6 +10,9 @@ final class ThreadedRanks: @unchecked Sendable {
     private var arrived = 0
     private var generation = 0
     fileprivate var slots: [UnsafeRawPointer?]
+    /// Duplicates by sequence number: each rank's n-th `duplicate()` joins the same one.
+    private var duplicates: [Int: ThreadedRanks] = [:]
+    private let duplicatesLock = NSLock()
 
     init(size: Int) {
         self.size = size
@@ -28,6 +31,15 @@ final class ThreadedRanks: @unchecked Sendable {
             while generation == current { condition.wait() }
         }
         condition.unlock()
+    }
+
+    fileprivate func duplicate(_ sequence: Int) -> ThreadedRanks {
+        duplicatesLock.withLock {
+            if let existing = duplicates[sequence] { return existing }
+            let created = ThreadedRanks(size: size)
+            duplicates[sequence] = created
+            return created
+        }
     }
 
     /// Runs `body(rank, communicator)` on every rank concurrently and returns the results in rank order.
@@ -52,10 +64,16 @@ private final class ThreadedCommunicator: Communicator {
     let ranks: ThreadedRanks
     let rank: Int
     var size: Int { ranks.size }
+    private var duplicatesMade = 0
 
     init(ranks: ThreadedRanks, rank: Int) {
         self.ranks = ranks
         self.rank = rank
+    }
+
+    func duplicate() -> any Communicator {
+        duplicatesMade += 1
+        return ThreadedCommunicator(ranks: ranks.duplicate(duplicatesMade), rank: rank)
     }
 
     /// Publishes `mine`, lets `combine` read every rank's buffer, then waits until all have read.

@@ -82,7 +82,7 @@ final class TrainingStateTests: XCTestCase {
 
     func testAResumeRefusesAStateOfAnotherCommandOrOtherOptions() throws {
         let comm = SingleProcessCommunicator()
-        var policy = CheckpointPolicy()
+        var policy = RunPolicy()
         let states = StateFolder(out: folder)
         let metadata = ["format": TrainingState.format, "command": "train", "phase": "train", "step": "10", "optimizer.step": "10",
                         "options": "{\"--seed\":\"1\"}", "phase_state": "{}", "completed": "{}", "ranks": "2"]

@@ -13,16 +13,18 @@ final class FlatParametersTests: XCTestCase {
         XCTAssertEqual(bias.value.array, [7, 8, 9])
         XCTAssertEqual(weight.gradient.array, [Float](repeating: 0.5, count: 15), "gradients too")
         XCTAssertEqual(weight.value.shape, [3, 5])
-        // Views: weight at 0, bias at the next 64-byte boundary (16 floats); gradients mirror the layout.
+        // Views: weight at 0, bias at the next 64-byte boundary (16 floats); gradients mirror the layout after the
+        // spare floats, which take the first 16.
         XCTAssertEqual(weight.value.data, flat.values.data)
         XCTAssertEqual(bias.value.data, flat.values.data + 16)
-        XCTAssertEqual(bias.gradient.data, flat.gradients.data + 16)
-        XCTAssertEqual(flat.gradientCount, 32)
-        XCTAssertEqual(flat.gradients.count, 36, "gradients, padding and the spare floats")
+        XCTAssertEqual(weight.gradient.data, flat.gradients.data + 16)
+        XCTAssertEqual(bias.gradient.data, flat.gradients.data + 32)
+        XCTAssertEqual(flat.gradientRanges, [16..<31, 32..<35])
+        XCTAssertEqual(flat.gradients.count, 48, "the spare floats, gradients and padding")
 
         // Writing through a parameter writes the flat buffer, and the other way round.
         bias.gradient[2] = 3
-        XCTAssertEqual(flat.gradients[18], 3)
+        XCTAssertEqual(flat.gradients[34], 3)
         flat.values[16] = -1
         XCTAssertEqual(bias.value[0], -1)
 
