@@ -34,6 +34,12 @@ public protocol Communicator: AnyObject {
     func abort(code: Int32) -> Never
 }
 
+/// Messages between two ranks, for measuring a link's latency and bandwidth (ping-pong).
+public protocol PointToPoint {
+    func send(_ buffer: UnsafePointer<Float>, count: Int, to rank: Int)
+    func receive(_ buffer: UnsafeMutablePointer<Float>, count: Int, from rank: Int)
+}
+
 extension Communicator {
     public var isRoot: Bool { rank == 0 }
     public var pendingCollective: String? { nil }
@@ -52,6 +58,16 @@ extension Communicator {
         var all = [Int64](repeating: 0, count: size)
         all.withUnsafeMutableBufferPointer { allGather(&mine, count: 1, into: $0.baseAddress!) }
         return all
+    }
+
+    /// How many distinct hosts the ranks run on (by host name).
+    public func hostCount() -> Int {
+        var name = [CChar](repeating: 0, count: 256)
+        gethostname(&name, name.count - 1)
+        // FNV-1a of the name: equal names, equal hashes on every rank.
+        var hash: UInt64 = 0xcbf29ce484222325
+        for byte in name.prefix(while: { $0 != 0 }) { hash = (hash ^ UInt64(UInt8(bitPattern: byte))) &* 0x100000001b3 }
+        return Set(gather(Int64(bitPattern: hash))).count
     }
 
     /// Broadcast a string from `root` (used to ship configuration and error text).

@@ -6,7 +6,7 @@ import L2CComm
 ///
 /// `MPI_Init_thread` runs once, in `init`; `finalize()` must be called once before exit.
 /// Without mpirun the process is an MPI singleton of size 1.
-public final class MPICommunicator: Communicator {
+public final class MPICommunicator: Communicator, PointToPoint {
     public let rank: Int
     public let size: Int
     private let comm: MPI_Comm
@@ -134,6 +134,14 @@ public final class MPICommunicator: Communicator {
     public func broadcast(_ buffer: UnsafeMutablePointer<UInt8>, count: Int, root: Int) {
         guard size > 1, count > 0 else { return }
         _ = inside(4) { MPI_Bcast(buffer, Int32(count), l2c_type_byte(), Int32(root), comm) }
+    }
+
+    public func send(_ buffer: UnsafePointer<Float>, count: Int, to rank: Int) {
+        MPI_Send(buffer, Int32(count), l2c_type_float(), Int32(rank), 0, comm)
+    }
+
+    public func receive(_ buffer: UnsafeMutablePointer<Float>, count: Int, from rank: Int) {
+        MPI_Recv(buffer, Int32(count), l2c_type_float(), Int32(rank), 0, comm, l2c_status_ignore())
     }
 
     public func barrier() { _ = inside(5) { MPI_Barrier(comm) } }

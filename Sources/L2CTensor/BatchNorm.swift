@@ -17,7 +17,7 @@ public final class BatchNorm: Layer {
     public let beta: Parameter
     public let runningMean: Tensor
     public let runningVariance: Tensor
-    public weak var communicator: (any Communicator)?
+    public var communicator: (any Communicator)?
     private var normalized: Tensor?
     private var inverseStd: [Float] = []
     private var usedBatchStatistics = true

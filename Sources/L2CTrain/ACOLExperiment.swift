@@ -93,9 +93,14 @@ public enum ACOLExperiment {
         })
         let (lastLoss, seconds) = try loop.run(phase) { batch in
             let weight = config.garWarmup > 0 ? min(1, Double(batch.step + 1) / Double(config.garWarmup)) : 1
-            let z = model.forward(data.batch(batch.localIndices), batch.pass)
+            let input = data.batch(batch.localIndices)
+            batch.timer.lap(.input)
+            let z = model.forward(input, batch.pass)
+            batch.timer.lap(.forward)
             let result = acol.evaluate(localZ: z, coarseLabels: batch.localIndices.map { train.coarse[$0] }, garWeight: weight, communicator: comm)
+            batch.timer.lap(.loss)
             _ = model.backward(result.gradZ)
+            batch.timer.lap(.backward)
             for j in 0..<acol.nodes { epochActivity[j] += result.terms.activity[j] }
             if (batch.step + 1) % loop.schedule.batchesPerEpoch == 0 {
                 if config.reviveDeadNodes { revived += revive(output, acol: acol, activity: epochActivity, epoch: batch.epoch, seed: config.optimization.seed) }

@@ -46,7 +46,7 @@ public enum ModelBenchmark {
         let local = options.batchSize / comm.size
         let stem = ResNet.Stem.forImageSize(options.imageSize)
         var rng = RandomGenerator(seed: options.seed)
-        let trunk = options.model.trunk(stem: stem, rng: &rng, communicator: options.synchronizedBatchNorm ? comm : nil)
+        let trunk = options.model.trunk(stem: stem, rng: &rng, communicator: options.synchronizedBatchNorm ? TimedCommunicator(comm, into: .batchNorm) : nil)
         let head = Linear(options.model.features, options.classes, rng: &rng)
         let layers = flatten(trunk) + [("fc", head)]
         let parameters = trunk.parameters + head.parameters.map { (name: "fc.\($0.name)", parameter: $0.parameter) }
@@ -62,20 +62,23 @@ public enum ModelBenchmark {
         let reducer = GradientReducer(flat: flat, parameters: parameters, communicator: comm, exchange: options.exchange)
         defer { reducer.close() }
         reducer.watch(layers.map(\.layer))
-        var allReduceTimes: [Double] = [], exposedTimes: [Double] = [], optimizerTime = 0.0
+        var timers: [StepTimer] = []
         for step in 0..<(options.warmupSteps + options.steps) {
             let timed = step >= options.warmupSteps
             comm.barrier()
             let waitStart = now()
             let (images, labels) = try comm.checked("reading the input batch") { try source.next() }
             let start = now()
+            let timer = StepTimer()
             var x = images
             for (i, entry) in layers.enumerated() {
                 let t = now()
                 x = entry.layer.forward(x, Pass(training: true, step: step))
                 if timed { forwardTime[i] += now() - t }
             }
+            timer.lap(.forward)
             let (_, gradLogits) = CrossEntropy.evaluate(logits: x, labels: labels, communicator: comm)
+            timer.lap(.loss)
             var g = gradLogits
             for (i, entry) in layers.enumerated().reversed() {
                 let t = now()
@@ -83,16 +86,16 @@ public enum ModelBenchmark {
                 if timed { backwardTime[i] += now() - t }
                 reducer.backwardFinished(entry.layer)
             }
+            timer.lap(.backward)
             var noControl: [Float] = []
             let exchange = reducer.finish(control: &noControl)
-            let t1 = now()
+            timer.add(.allReduce, exchange.allReduceSeconds)
+            timer.add(.allReduceExposed, exchange.exposedSeconds)
+            timer.start()
             optimizer.step(parameters)
             flat.zeroGradients()
-            if timed {
-                allReduceTimes.append(exchange.allReduceSeconds)
-                exposedTimes.append(exchange.exposedSeconds)
-                optimizerTime += now() - t1
-            }
+            timer.lap(.optimizer)
+            if timed { timers.append(timer) }
             comm.barrier()
             if timed {
                 stepTimes.append(now() - start)
@@ -114,24 +117,29 @@ public enum ModelBenchmark {
         let peak = MachinePeak.measure(threads: threads) * Double(comm.size)
         let peakMemory = comm.max(Int64(LossBenchmark.peakResidentMegabytes()))
         if options.profile && comm.rank == 0 {
+            let total = { (part: StepTimer.Part) in timers.map { $0.seconds[part] ?? 0 }.reduce(0, +) }
             log(profileTable(layers.map(\.name) + ["allreduce (exposed)", "optimizer"], forwardTime + [0, 0],
-                             backwardTime + [exposedTimes.reduce(0, +), optimizerTime], steps: options.steps))
+                             backwardTime + [total(.allReduceExposed), total(.optimizer)], steps: options.steps))
         }
-        return ["model": options.model.rawValue, "stem": stem.rawValue, "image_size": options.imageSize,
+        // The step's breakdown: medians per step of each part.
+        var breakdown: [String: Any] = [:]
+        for part in StepTimer.Part.allCases where part != .input && part != .compute && part != .checkpoint {
+            breakdown["\(part.rawValue)_seconds"] = JSONLine.round(Self.median(timers.map { $0.seconds[part] ?? 0 }), digits: 4)
+        }
+        return breakdown.merging(["model": options.model.rawValue, "stem": stem.rawValue, "image_size": options.imageSize,
                 "batch_size": options.batchSize, "ranks": comm.size, "threads": threads, "steps": options.steps,
                 "batchnorm": options.synchronizedBatchNorm ? "global" : "local",
                 "input": source is SyntheticBatch ? "synthetic" : "images",
                 "step_seconds_median": JSONLine.round(median, digits: 4),
                 "overlap": reducer.overlap, "bucket_mb": options.exchange.bucketMegabytes, "buckets": reducer.buckets.count,
-                "allreduce_seconds": JSONLine.round(Self.median(allReduceTimes), digits: 4),
-                "allreduce_exposed_seconds": JSONLine.round(Self.median(exposedTimes), digits: 4),
+
                 "input_wait_seconds_mean": JSONLine.round(meanWait, digits: 4),
                 "forward_gflop_per_image": JSONLine.round(forwardFlops / 1e9, digits: 4),
                 "images_per_sec": JSONLine.round(imagesPerSecond, digits: 4),
                 "gflops": JSONLine.round(gflops, digits: 4),
                 "peak_gflops": JSONLine.round(peak, digits: 4),
                 "peak_fraction": JSONLine.round(gflops / peak, digits: 3),
-                "peak_rss_mb": Int(peakMemory)]
+                "peak_rss_mb": Int(peakMemory)]) { a, _ in a }
     }
 
     /// Throughput of the input pipeline alone: batches pulled as fast as the workers deliver them.

@@ -50,10 +50,14 @@ public final class SimilarityNetwork {
     }
 
     /// Forward and backward over all pairs of the global batch; returns the global loss.
-    public func trainStep(_ input: Tensor, similarity: any PairSimilarity, pass: Pass, communicator: any Communicator) -> Double {
+    public func trainStep(_ input: Tensor, similarity: any PairSimilarity, pass: Pass, communicator: any Communicator,
+                          timer: StepTimer = StepTimer()) -> Double {
         let features = backbone.forward(input, pass)
+        timer.lap(.forward)
         let result = head.train(localFeatures: features, similarity: similarity, communicator: communicator)
+        timer.lap(.loss)
         _ = backbone.backward(result.gradFeatures)
+        timer.lap(.backward)
         return result.loss
     }
 

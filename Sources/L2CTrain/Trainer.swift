@@ -78,7 +78,9 @@ public final class Trainer {
         console.log("\(config.model.rawValue) on \(train.count) samples of \(train.channels)×\(train.height)×\(train.width), loss \(config.loss.rawValue), K=\(config.clusters), \(comm.size) rank(s) × batch \(loop.localBatch) = \(config.optimization.globalBatch), \(loop.steps) steps")
         let (lastLoss, seconds) = try loop.run(PhaseState(tensors: model.stateTensors)) { batch in
             let (images, globalLabels) = try train.batch(batch, communicator: comm)
+            batch.timer.lap(.input)
             let logits = model.forward(images, batch.pass)
+            batch.timer.lap(.forward)
             let loss: Double, gradLogits: Tensor
             if let pairwise = config.loss.pairwise {
                 let probs = Softmax.forward(logits)
@@ -90,7 +92,9 @@ public final class Trainer {
                 (loss, gradLogits) = CrossEntropy.evaluate(logits: logits, labels: Array(globalLabels[(comm.rank * local)..<((comm.rank + 1) * local)]),
                                                            communicator: comm)
             }
+            batch.timer.lap(.loss)
             _ = model.backward(gradLogits)
+            batch.timer.lap(.backward)
             return loss
         }
         try session.finish()

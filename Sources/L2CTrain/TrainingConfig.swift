@@ -55,8 +55,11 @@ public struct Optimization: Sendable {
         try DistributedSampler(sampleCount: sampleCount, globalBatch: globalBatch, rank: comm.rank, ranks: comm.size, seed: seed)
     }
 
-    /// What the backbone's BatchNorm layers all-reduce their statistics over (nil: each rank its own).
-    public func batchNormCommunicator(_ comm: any Communicator) -> (any Communicator)? { synchronizedBatchNorm ? comm : nil }
+    /// What the backbone's BatchNorm layers all-reduce their statistics over (nil: each rank its own), timed
+    /// into `CollectiveTime.batchNorm` for the step breakdown.
+    public func batchNormCommunicator(_ comm: any Communicator) -> (any Communicator)? {
+        synchronizedBatchNorm ? TimedCommunicator(comm, into: .batchNorm) : nil
+    }
 
     /// Initialisation options that apply after a model is built.
     public func initialise(_ model: any Layer) {

@@ -12,6 +12,8 @@ public struct StepBatch {
     /// The whole global batch, every rank's shard in rank order.
     public let globalIndices: ArraySlice<Int>
     public let pass: Pass
+    /// The body marks its laps here (input, forward, loss, backward) for the step's time breakdown.
+    public let timer: StepTimer
 }
 
 /// What a loop saves of the network it trains and of its driver, and how it puts them back on resume.
@@ -105,6 +107,7 @@ public final class TrainingLoop {
         let start = Date()
         let local = localBatch
         var batches: [[Int]] = []
+        var checkpointPause = 0.0   // charged to the next step's breakdown
         let saveState = { (step: Int, wait: Bool) throws -> String? in
             var phaseState = state.save()
             phaseState["loop.loss"] = "\(lastLoss)"
@@ -114,12 +117,14 @@ public final class TrainingLoop {
             phaseState["loop.lr"] = "\(self.optimization.schedule.learningRate(atStep: step))"
             guard let saved = try self.session.save(phase: self.phase, step: step, tensors: state.tensors + self.optimizer.namedState(self.parameters),
                                                     optimizerSteps: self.optimizer.stepCount, phaseState: phaseState, wait: wait) else { return nil }
+            checkpointPause += saved.pauseSeconds
             self.log.write(["phase": "checkpoint", "loop": self.phase, "step": step, "state": saved.path,
                             "pause_seconds": JSONLine.round(saved.pauseSeconds, digits: 4),
                             "previous_write_seconds": JSONLine.round(self.session.lastWriteSeconds, digits: 4)])
             return saved.path
         }
         if steps > first { session.prepareStates(of: state.tensors + optimizer.namedState(parameters)) }
+        var breakdown = StepBreakdown()
         session.watchdog.arm(label: label, step: first)
         defer { session.watchdog.disarm() }
         defer { reducer.close() }
@@ -127,22 +132,33 @@ public final class TrainingLoop {
             let epoch = step / schedule.batchesPerEpoch, batchIndex = step % schedule.batchesPerEpoch
             if batchIndex == 0 || batches.isEmpty { batches = schedule.epochBatches(epoch) }
             let global = batches[batchIndex]
+            let timer = StepTimer()
+            timer.add(.checkpoint, checkpointPause)
+            checkpointPause = 0
             flat.zeroGradients()
             let batch = StepBatch(step: step, epoch: epoch, localIndices: global[(comm.rank * local)..<((comm.rank + 1) * local)],
                                   globalIndices: global[...],
-                                  pass: Pass(training: true, sampleOffset: comm.rank * local, step: step))
+                                  pass: Pass(training: true, sampleOffset: comm.rank * local, step: step), timer: timer)
+            timer.start()
             lastLoss = try body(batch)
+            timer.lap(.compute)
             guard lastLoss.isFinite else { throw ConfigError("--lr", "\(label): the loss became \(lastLoss) at step \(step + 1); lower the learning rate") }
             // Stop requests (one slot per signal) and rank 0's "a state is due by time" ride on the gradients.
             var control = StopSignal.requestSlots + [session.dueByTime ? 1 : 0]
-            reducer.finish(control: &control)
+            let exchange = reducer.finish(control: &control)
+            timer.add(.allReduce, exchange.allReduceSeconds)
+            timer.add(.allReduceExposed, exchange.exposedSeconds)
+            timer.start()
             optimizer.learningRate = optimization.schedule.learningRate(atStep: step)
             optimizer.step(parameters)
+            timer.lap(.optimizer)
+            breakdown.add(timer)
             session.watchdog.progress(step: step + 1)
             if (step + 1) % max(optimization.logEvery, 1) == 0 || step + 1 == steps {
                 let elapsed = Date().timeIntervalSince(start)
                 log.write(["phase": label, "step": step + 1, "epoch": epoch, "loss": JSONLine.round(lastLoss),
-                           "lr": Double(optimizer.learningRate), "seconds": JSONLine.round(secondsBefore + elapsed, digits: 4)])
+                           "lr": Double(optimizer.learningRate), "seconds": JSONLine.round(secondsBefore + elapsed, digits: 4)]
+                          .merging(breakdown.report()) { a, _ in a })
                 console.log(String(format: "%@ step %d/%d  epoch %d  loss %.5f  %.1f img/s", label, step + 1, steps, epoch, lastLoss,
                                    Double((step + 1 - first) * schedule.globalBatch) / max(elapsed, 1e-9)))
             }

@@ -41,7 +41,9 @@ public enum CrossTask {
         Console(rank: comm.rank).log("spn: \(architecture.rawValue) + pair head on \(data.count) samples of classes \(data.classes), \(loop.steps) steps")
         _ = try loop.run(PhaseState(tensors: network.stateTensors)) { batch in
             let similarity = LabelSimilarity(labels: batch.globalIndices.map { data.labels[$0] })
-            return network.trainStep(data.batch(batch.localIndices), similarity: similarity, pass: batch.pass, communicator: comm)
+            let input = data.batch(batch.localIndices)
+            batch.timer.lap(.input)
+            return network.trainStep(input, similarity: similarity, pass: batch.pass, communicator: comm, timer: batch.timer)
         }
         session.complete("spn", tensors: network.stateTensors)
         return network
@@ -62,15 +64,20 @@ public enum CrossTask {
         Console(rank: comm.rank).log("cluster: \(architecture.rawValue), K=\(clusters), \(data.count) unlabelled samples, \(loop.steps) steps")
         let (_, seconds) = try loop.run(PhaseState(tensors: model.stateTensors)) { batch in
             let input = data.batch(batch.localIndices)
+            batch.timer.lap(.input)
             let similarity: any PairSimilarity
             switch supervision {
             case .oracle: similarity = LabelSimilarity(labels: batch.globalIndices.map { data.labels[$0] })
             case .network(let spn, let statistics):
                 similarity = spn.head.predictedSimilarity(spn.pairTerms(input, statistics: statistics, communicator: comm))
             }
+            batch.timer.lap(.loss)   // the pair targets: the SPN's predictions
             let probs = Softmax.forward(model.forward(input, batch.pass))
+            batch.timer.lap(.forward)
             let result = loss.evaluate(localProbs: probs, similarity: similarity, communicator: comm)
+            batch.timer.lap(.loss)
             _ = model.backward(Softmax.backward(probs: probs, gradProbs: result.gradProbs))
+            batch.timer.lap(.backward)
             return result.loss
         }
         return (model, loop.steps, seconds)

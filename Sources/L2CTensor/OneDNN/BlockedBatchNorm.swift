@@ -16,7 +16,7 @@ public final class BlockedBatchNorm: NormActivation {
     public let beta: Parameter
     public let runningMean: Tensor
     public let runningVariance: Tensor
-    public weak var communicator: (any Communicator)?
+    public var communicator: (any Communicator)?
     private let pool: TensorPool
     private var input: Tensor?
     private var output: Tensor?
