@@ -116,6 +116,7 @@ public enum ModelBenchmark {
         let threads = ComputeThreads.count
         let peak = MachinePeak.measure(threads: threads) * Double(comm.size)
         let peakMemory = comm.max(Int64(LossBenchmark.peakResidentMegabytes()))
+        let hosts = comm.hostCount()
         if options.profile && comm.rank == 0 {
             let total = { (part: StepTimer.Part) in timers.map { $0.seconds[part] ?? 0 }.reduce(0, +) }
             log(profileTable(layers.map(\.name) + ["allreduce (exposed)", "optimizer"], forwardTime + [0, 0],
@@ -127,7 +128,7 @@ public enum ModelBenchmark {
             breakdown["\(part.rawValue)_seconds"] = JSONLine.round(Self.median(timers.map { $0.seconds[part] ?? 0 }), digits: 4)
         }
         return breakdown.merging(["model": options.model.rawValue, "stem": stem.rawValue, "image_size": options.imageSize,
-                "batch_size": options.batchSize, "ranks": comm.size, "threads": threads, "steps": options.steps,
+                "batch_size": options.batchSize, "ranks": comm.size, "hosts": hosts, "threads": threads, "steps": options.steps,
                 "batchnorm": options.synchronizedBatchNorm ? "global" : "local",
                 "input": source is SyntheticBatch ? "synthetic" : "images",
                 "step_seconds_median": JSONLine.round(median, digits: 4),
@@ -135,6 +136,8 @@ public enum ModelBenchmark {
 
                 "input_wait_seconds_mean": JSONLine.round(meanWait, digits: 4),
                 "forward_gflop_per_image": JSONLine.round(forwardFlops / 1e9, digits: 4),
+                "parameters": parameters.map { $0.parameter.value.count }.reduce(0, +),
+                "batchnorm_layers": trunk.buffers.filter { $0.name.hasSuffix("running_mean") }.count,
                 "images_per_sec": JSONLine.round(imagesPerSecond, digits: 4),
                 "gflops": JSONLine.round(gflops, digits: 4),
                 "peak_gflops": JSONLine.round(peak, digits: 4),
