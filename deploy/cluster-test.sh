@@ -6,6 +6,7 @@
 #   sbatch -N 2 deploy/l2c.sbatch: a training run; the same run stopped by the time-limit signal (USR1),
 #     requeued and resumed, and preempted (requeued from outside: SIGTERM, then SIGKILL), each ending with a
 #     model identical to the uninterrupted run's, bit for bit; a rank killed under srun ends the job
+#   l2c scaling --ranks 1,2,4 over 4 fake hosts: the study's CSV and HTML report
 # Needs root, a release build and data/mnist5k.
 # Usage: deploy/cluster-test.sh       (ends with "N passed, N failed")
 set -uo pipefail
@@ -127,6 +128,18 @@ if wait_for_state "$out/srunkill"; then
   else fail "kill -9 under srun: $took s" "$out/srunkill.err"; fi
 else fail "kill -9 under srun: no state written" "$out/srunkill.err"; fi
 on_node1 "scancel $id" >/dev/null 2>&1
+
+# 4. A scaling study over 1, 2 and 4 fake hosts (one rank each), with the hosts' own hostfile.
+"$kit/slurm-down.sh" >/dev/null 2>&1; "$kit/netns-down.sh" >/dev/null 2>&1; "$kit/netns-up.sh" 4 >/dev/null
+timeout -k 10 300 "$kit/netns-rsh" node1 "cd $root && $l2c scaling --ranks 1,2,4 --hostfile $CLUSTER_DIR/netns/hostfile \
+  --model resnet18 --image-size 32 --batch-size 8 --steps 2 --warmup 1 --out $out/scaling \
+  --mpirun-args='--mca plm_rsh_agent $kit/netns-rsh --mca btl tcp,self --mca btl_tcp_if_include 10.77.0.0/24 --mca oob_tcp_if_include 10.77.0.0/24'" \
+  > "$out/scaling.log" 2>&1
+hosts_column=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "hosts") c = i } NR > 1 { printf "%s ", $c }' "$out/scaling/scaling.csv" 2>/dev/null)
+points=$(grep -o 'class="run"' "$out/scaling/scaling.html" 2>/dev/null | wc -l)
+if [ "$hosts_column" = "1 2 4 " ] && [ "$points" = 3 ] && grep -q 'class="predicted"' "$out/scaling/scaling.html"; then
+  pass "l2c scaling --ranks 1,2,4 on 1, 2 and 4 fake hosts: scaling.csv and scaling.html with one point per run"
+else fail "l2c scaling on fake hosts (hosts column '$hosts_column', $points points)" "$out/scaling.log"; fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
