@@ -102,7 +102,7 @@ public final class MPICommunicator: Communicator, PointToPoint {
     /// Measured on 2 fake hosts over 1 Gbit/s and on one host (BENCHMARKS.md): a blocking all-reduce on the
     /// communication thread spun away half the compute thread's core; 10 µs sleeps cost as much in wake-ups;
     /// 200 µs–1 ms kept the exchange as fast as blocking.
-    static let pollMicroseconds: UInt32 = 200
+    static let pollMicroseconds: UInt32 = UInt32(ProcessInfo.processInfo.environment["L2C_POLL_US"].flatMap(Int.init) ?? 200)
 
     public func allReduceSum(_ buffer: UnsafeMutablePointer<Double>, count: Int) {
         guard size > 1, count > 0 else { return }

@@ -106,17 +106,35 @@ public final class Adam: Optimizer {
     }
 }
 
-/// Step schedule: η(step) = η₀ · γ^⌊step / period⌋ (period 0 keeps η₀).
-public struct StepSchedule: Sendable {
-    public let base: Float
-    public let period: Int
-    public let gamma: Float
-    public init(base: Float, period: Int, gamma: Float) {
-        self.base = base
-        self.period = period
-        self.gamma = gamma
+/// The learning rate at each step: a linear warm-up over `warmupSteps`, then step decay or a cosine to zero.
+///
+///     warm-up (t < W):  η(t) = η₀ · (t + 1) / W
+///     step:             η(t) = η₀ · γ^⌊t / period⌋           (period 0 keeps η₀)
+///     cosine:           η(t) = η₀ · ½ (1 + cos(π · (t − W) / (T − W)))   over T steps in all
+public struct LearningRateSchedule: Sendable, Equatable {
+    public enum Decay: Sendable, Equatable {
+        case step(period: Int, gamma: Float)
+        case cosine(totalSteps: Int)
     }
+    public let base: Float
+    public let warmupSteps: Int
+    public let decay: Decay
+
+    public init(base: Float, warmupSteps: Int = 0, decay: Decay = .step(period: 0, gamma: 1)) {
+        self.base = base
+        self.warmupSteps = warmupSteps
+        self.decay = decay
+    }
+
     public func learningRate(atStep step: Int) -> Float {
-        period > 0 ? base * powf(gamma, Float(step / period)) : base
+        if step < warmupSteps { return base * Float(step + 1) / Float(warmupSteps) }
+        switch decay {
+        case .step(let period, let gamma):
+            return period > 0 ? base * powf(gamma, Float(step / period)) : base
+        case .cosine(let total):
+            let span = max(1, total - warmupSteps)
+            let progress = min(1, Double(step - warmupSteps) / Double(span))
+            return base * Float(0.5 * (1 + cos(Double.pi * progress)))
+        }
     }
 }

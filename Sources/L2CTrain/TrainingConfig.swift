@@ -25,6 +25,16 @@ public enum LossKind: String, CaseIterable, Sendable {
 public enum OptimizerKind: String, CaseIterable, Sendable {
     case adam
     case sgd
+    /// SGD with momentum and a layer-wise trust ratio, for large global batches.
+    case lars
+}
+
+/// How the learning rate decays after the warm-up.
+public enum DecayKind: String, CaseIterable, Sendable {
+    /// × --lr-gamma every --lr-step steps (constant when --lr-step is 0).
+    case step
+    /// A cosine from --lr down to 0 at the last step.
+    case cosine
 }
 
 /// How a network is optimised: shared by every training command.
@@ -41,6 +51,11 @@ public struct Optimization: Sendable {
     /// Multiply the learning rate by `learningRateGamma` every `learningRateStep` steps (0: never).
     public var learningRateStep = 0
     public var learningRateGamma: Float = 0.1
+    /// Steps of linear warm-up from --lr/W to --lr.
+    public var warmupSteps = 0
+    public var decay: DecayKind = .step
+    /// LARS's trust coefficient τ.
+    public var larsTrust: Float = 0.001
     public var seed: UInt64 = 1
     public var logEvery = 20
     /// BatchNorm statistics over the global batch (all-reduced), or over each rank's shard.
@@ -68,7 +83,8 @@ public struct Optimization: Sendable {
 
     public var fingerprint: String {
         ["\(globalBatch)", "\(steps ?? -1)", "\(epochs ?? -1)", optimizer.rawValue, "\(learningRate)", "\(momentum)", "\(nesterov)",
-         "\(weightDecay)", "\(learningRateStep)", "\(learningRateGamma)", "\(seed)", "\(synchronizedBatchNorm)", "\(zeroResidualGamma)"].joined(separator: "|")
+         "\(weightDecay)", "\(learningRateStep)", "\(learningRateGamma)", "\(seed)", "\(synchronizedBatchNorm)", "\(zeroResidualGamma)",
+         "\(warmupSteps)", decay.rawValue, "\(larsTrust)"].joined(separator: "|")
     }
 
     /// The options that fix the trajectory, by option name: they cannot change when a run resumes.
@@ -76,20 +92,28 @@ public struct Optimization: Sendable {
     public var resumeOptions: [String: String] {
         ["--batch-size": "\(globalBatch)", "--optimizer": optimizer.rawValue, "--lr": "\(learningRate)", "--momentum": "\(momentum)",
          "--nesterov": "\(nesterov)", "--weight-decay": "\(weightDecay)", "--lr-step": "\(learningRateStep)", "--lr-gamma": "\(learningRateGamma)",
-         "--seed": "\(seed)", "--local-batchnorm": "\(!synchronizedBatchNorm)", "--zero-residual-gamma": "\(zeroResidualGamma)"]
+         "--seed": "\(seed)", "--local-batchnorm": "\(!synchronizedBatchNorm)", "--zero-residual-gamma": "\(zeroResidualGamma)",
+         "--warmup-steps": "\(warmupSteps)", "--lr-schedule": decay.rawValue, "--lars-trust": "\(larsTrust)"]
     }
 
     public func makeOptimizer() -> any Optimizer {
         switch optimizer {
         case .adam: return Adam(learningRate: learningRate, weightDecay: weightDecay)
         case .sgd: return SGD(learningRate: learningRate, momentum: momentum, nesterov: nesterov, weightDecay: weightDecay)
+        case .lars: return LARS(learningRate: learningRate, momentum: momentum, weightDecay: weightDecay, trust: larsTrust)
         }
     }
 
-    public var schedule: StepSchedule { StepSchedule(base: learningRate, period: learningRateStep, gamma: learningRateGamma) }
+    /// The learning rate of each of `totalSteps` steps.
+    public func schedule(totalSteps: Int) -> LearningRateSchedule {
+        LearningRateSchedule(base: learningRate, warmupSteps: warmupSteps,
+                             decay: decay == .cosine ? .cosine(totalSteps: totalSteps) : .step(period: learningRateStep, gamma: learningRateGamma))
+    }
 
     /// Steps to run over a training set of `batchesPerEpoch` global batches (default 10 epochs).
     public func plannedSteps(batchesPerEpoch: Int) throws -> Int {
+        guard warmupSteps >= 0 else { throw ConfigError("--warmup-steps", "must be 0 or more, got \(warmupSteps)") }
+        guard larsTrust > 0, larsTrust.isFinite else { throw ConfigError("--lars-trust", "must be a positive number, got \(larsTrust)") }
         if let steps {
             guard steps >= 1 else { throw ConfigError("--steps", "must be at least 1, got \(steps)") }
             return steps

@@ -114,7 +114,7 @@ public final class TrainingLoop {
             phaseState["loop.seconds"] = "\(secondsBefore + Date().timeIntervalSince(start))"
             // For a reader of the state; both follow from the step on resume.
             phaseState["loop.epoch"] = "\(step / self.schedule.batchesPerEpoch)"
-            phaseState["loop.lr"] = "\(self.optimization.schedule.learningRate(atStep: step))"
+            phaseState["loop.lr"] = "\(self.optimization.schedule(totalSteps: self.steps).learningRate(atStep: step))"
             guard let saved = try self.session.save(phase: self.phase, step: step, tensors: state.tensors + self.optimizer.namedState(self.parameters),
                                                     optimizerSteps: self.optimizer.stepCount, phaseState: phaseState, wait: wait) else { return nil }
             checkpointPause += saved.pauseSeconds
@@ -125,6 +125,7 @@ public final class TrainingLoop {
         }
         if steps > first { session.prepareStates(of: state.tensors + optimizer.namedState(parameters)) }
         var breakdown = StepBreakdown()
+        let learningRates = optimization.schedule(totalSteps: steps)
         session.watchdog.arm(label: label, step: first)
         defer { session.watchdog.disarm() }
         defer { reducer.close() }
@@ -149,7 +150,7 @@ public final class TrainingLoop {
             timer.add(.allReduce, exchange.allReduceSeconds)
             timer.add(.allReduceExposed, exchange.exposedSeconds)
             timer.start()
-            optimizer.learningRate = optimization.schedule.learningRate(atStep: step)
+            optimizer.learningRate = learningRates.learningRate(atStep: step)
             optimizer.step(parameters)
             timer.lap(.optimizer)
             breakdown.add(timer)

@@ -2,6 +2,7 @@ import ArgumentParser
 import L2CTrain
 
 extension OptimizerKind: ExpressibleByArgument {}
+extension DecayKind: ExpressibleByArgument {}
 
 /// The optimisation options every training command shares.
 struct OptimizationOptions: ParsableArguments {
@@ -14,7 +15,7 @@ struct OptimizationOptions: ParsableArguments {
     @Option(help: "Epochs over the training set (default 10 when --steps is not given).")
     var epochs: Int?
 
-    @Option(help: "Optimiser: adam or sgd.")
+    @Option(help: "Optimiser: adam, sgd or lars (SGD with momentum and a layer-wise trust ratio, for large batches).")
     var optimizer: OptimizerKind = .adam
 
     @Option(name: .customLong("lr"), help: "Learning rate.")
@@ -34,6 +35,15 @@ struct OptimizationOptions: ParsableArguments {
 
     @Option(name: .customLong("lr-gamma"), help: "Factor of the step learning-rate schedule.")
     var learningRateGamma: Float = 0.1
+
+    @Option(name: .customLong("warmup-steps"), help: "Raise the learning rate linearly from --lr/N to --lr over the first N steps (large batches: the linear scaling rule needs it).")
+    var warmupSteps = 0
+
+    @Option(name: .customLong("lr-schedule"), help: "After the warm-up: step (× --lr-gamma every --lr-step steps) or cosine (down to 0 at the last step).")
+    var decay: DecayKind = .step
+
+    @Option(name: .customLong("lars-trust"), help: "LARS trust coefficient τ: each layer's rate is --lr · τ · ‖w‖ / (‖∇‖ + weight decay · ‖w‖).")
+    var larsTrust: Float = 0.001
 
     @Option(help: "Seed for initialisation, shuffling and dropout: a seeded run is reproducible.")
     var seed: UInt64 = 1
@@ -59,6 +69,9 @@ struct OptimizationOptions: ParsableArguments {
         o.weightDecay = weightDecay
         o.learningRateStep = learningRateStep
         o.learningRateGamma = learningRateGamma
+        o.warmupSteps = warmupSteps
+        o.decay = decay
+        o.larsTrust = larsTrust
         o.seed = seed
         o.logEvery = max(1, logEvery)
         o.synchronizedBatchNorm = !localBatchNorm

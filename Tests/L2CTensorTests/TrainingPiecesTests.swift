@@ -43,10 +43,38 @@ final class TrainingPiecesTests: XCTestCase {
     }
 
     func testStepScheduleDecays() {
-        let s = StepSchedule(base: 1, period: 10, gamma: 0.5)
+        let s = LearningRateSchedule(base: 1, decay: .step(period: 10, gamma: 0.5))
         XCTAssertEqual(s.learningRate(atStep: 9), 1)
         XCTAssertEqual(s.learningRate(atStep: 10), 0.5)
         XCTAssertEqual(s.learningRate(atStep: 25), 0.25)
+    }
+
+    func testWarmupRisesLinearlyThenTheCosineFallsToZero() {
+        let s = LearningRateSchedule(base: 0.8, warmupSteps: 4, decay: .cosine(totalSteps: 104))
+        XCTAssertEqual(s.learningRate(atStep: 0), 0.2, accuracy: 1e-7)
+        XCTAssertEqual(s.learningRate(atStep: 3), 0.8, accuracy: 1e-7, "the last warm-up step reaches η₀")
+        XCTAssertEqual(s.learningRate(atStep: 4), 0.8, accuracy: 1e-7, "the cosine starts at η₀")
+        XCTAssertEqual(s.learningRate(atStep: 54), 0.4, accuracy: 1e-6, "half way: η₀/2")
+        XCTAssertEqual(s.learningRate(atStep: 103), 0.8 * Float(0.5 * (1 + cos(Double.pi * 99 / 100))), accuracy: 1e-7)
+        XCTAssertEqual(s.learningRate(atStep: 104), 0, accuracy: 1e-7)
+    }
+
+    /// LARS: each layer steps by η·τ·‖w‖/(‖∇‖ + λ‖w‖) times its gradient; exempt parameters by η.
+    func testLARSScalesEachLayersStepByItsTrustRatio() {
+        let weight = Parameter(Tensor(shape: [2], values: [3, 4]), decays: true)        // ‖w‖ = 5
+        weight.gradient[0] = 0; weight.gradient[1] = 0.5                                  // ‖∇‖ = 0.5
+        let bias = Parameter(Tensor(shape: [1], values: [1]), decays: false)
+        bias.gradient[0] = 2
+        let lars = LARS(learningRate: 1, momentum: 0.9, weightDecay: 0, trust: 0.01)
+        XCTAssertEqual(lars.localLearningRate(weight), 0.01 * 5 / 0.5, accuracy: 1e-7)
+        lars.step([("w", weight), ("b", bias)])
+        XCTAssertEqual(weight.value.array, [3, 4 - 0.1 * 0.5])
+        XCTAssertEqual(bias.value[0], 1 - 2, "exempt: a plain step with η")
+        // The second step adds momentum: v = 0.9·v + rate·∇.
+        let rate = lars.localLearningRate(weight)
+        lars.step([("w", weight), ("b", bias)])
+        XCTAssertEqual(weight.value[1], 3.95 - (0.9 * 0.05 + rate * 0.5), accuracy: 1e-6)
+        XCTAssertEqual(lars.namedState([("w", weight)]).map(\.name), ["optimizer.w.momentum_buffer"])
     }
 }
 
