@@ -7,6 +7,7 @@ static inline MPI_Datatype l2c_type_float(void) { return MPI_FLOAT; }
 static inline MPI_Datatype l2c_type_double(void) { return MPI_DOUBLE; }
 static inline MPI_Datatype l2c_type_int64(void) { return MPI_INT64_T; }
 static inline MPI_Datatype l2c_type_byte(void) { return MPI_BYTE; }
+static inline MPI_Datatype l2c_type_uint16(void) { return MPI_UINT16_T; }
 static inline MPI_Op l2c_op_sum(void) { return MPI_SUM; }
 static inline MPI_Op l2c_op_max(void) { return MPI_MAX; }
 static inline MPI_Op l2c_op_min(void) { return MPI_MIN; }

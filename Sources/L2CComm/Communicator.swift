@@ -11,9 +11,10 @@ public protocol Communicator: AnyObject {
     /// In place: buffer ← Σ over ranks of buffer.
     func allReduceSum(_ buffer: UnsafeMutablePointer<Float>, count: Int)
     func allReduceSum(_ buffer: UnsafeMutablePointer<Double>, count: Int)
-    /// Like `allReduceSum`, for a communication thread that shares its core with computing threads: it waits
-    /// without spinning (polls for progress with short sleeps in between).
-    func allReduceSumYielding(_ buffer: UnsafeMutablePointer<Float>, count: Int)
+    /// Starts an in-place sum like `allReduceSum` and returns at once; the buffer is summed when the request
+    /// completes. Requests on one communicator complete in the order they were started. With `.bf16` the values
+    /// travel as bfloat16 and every partial sum is formed in fp32 (then rounded to bf16 for the wire).
+    func startAllReduceSum(_ buffer: UnsafeMutablePointer<Float>, count: Int, wire: WirePrecision) -> any CollectiveRequest
     /// In place, elementwise maximum over ranks.
     func allReduceMax(_ buffer: UnsafeMutablePointer<Int64>, count: Int)
     /// recv[r·count ..< (r+1)·count] ← send of rank r. `recv` holds count·size elements.
@@ -34,6 +35,34 @@ public protocol Communicator: AnyObject {
     func abort(code: Int32) -> Never
 }
 
+/// How gradient values travel between ranks.
+public enum WirePrecision: String, CaseIterable, Sendable {
+    case fp32, bf16
+}
+
+/// bfloat16: the upper 16 bits of an fp32, rounded to nearest even.
+public enum BFloat16 {
+    @inline(__always) public static func bits(_ x: Float) -> UInt16 {
+        let b = x.bitPattern
+        return UInt16(truncatingIfNeeded: (b &+ 0x7FFF &+ ((b >> 16) & 1)) >> 16)
+    }
+
+    @inline(__always) public static func value(_ bits: UInt16) -> Float { Float(bitPattern: UInt32(bits) << 16) }
+
+    @inline(__always) public static func round(_ x: Float) -> Float { value(bits(x)) }
+}
+
+/// A nonblocking collective in progress.
+public protocol CollectiveRequest: AnyObject {
+    /// Advances the collective (Open MPI progresses it only inside MPI calls); true once it is complete.
+    func test() -> Bool
+}
+
+public final class CompletedRequest: CollectiveRequest {
+    public init() {}
+    public func test() -> Bool { true }
+}
+
 /// Messages between two ranks, for measuring a link's latency and bandwidth (ping-pong).
 public protocol PointToPoint {
     func send(_ buffer: UnsafePointer<Float>, count: Int, to rank: Int)
@@ -43,7 +72,14 @@ public protocol PointToPoint {
 extension Communicator {
     public var isRoot: Bool { rank == 0 }
     public var pendingCollective: String? { nil }
-    public func allReduceSumYielding(_ buffer: UnsafeMutablePointer<Float>, count: Int) { allReduceSum(buffer, count: count) }
+    /// Blocking, for communicators without nonblocking collectives: the request is complete when returned.
+    /// bf16 is emulated: the values are rounded to bf16, summed in fp32 and the sum rounded to bf16.
+    public func startAllReduceSum(_ buffer: UnsafeMutablePointer<Float>, count: Int, wire: WirePrecision) -> any CollectiveRequest {
+        if wire == .bf16 { for i in 0..<count { buffer[i] = BFloat16.round(buffer[i]) } }
+        allReduceSum(buffer, count: count)
+        if wire == .bf16 { for i in 0..<count { buffer[i] = BFloat16.round(buffer[i]) } }
+        return CompletedRequest()
+    }
     public func abort(code: Int32) -> Never { exit(code) }
 
     public func max(_ value: Int64) -> Int64 {

@@ -37,7 +37,9 @@ public final class TimedCommunicator: Communicator {
 
     public func allReduceSum(_ buffer: UnsafeMutablePointer<Float>, count: Int) { timed { base.allReduceSum(buffer, count: count) } }
     public func allReduceSum(_ buffer: UnsafeMutablePointer<Double>, count: Int) { timed { base.allReduceSum(buffer, count: count) } }
-    public func allReduceSumYielding(_ buffer: UnsafeMutablePointer<Float>, count: Int) { timed { base.allReduceSumYielding(buffer, count: count) } }
+    public func startAllReduceSum(_ buffer: UnsafeMutablePointer<Float>, count: Int, wire: WirePrecision) -> any CollectiveRequest {
+        timed { base.startAllReduceSum(buffer, count: count, wire: wire) }
+    }
     public func allReduceMax(_ buffer: UnsafeMutablePointer<Int64>, count: Int) { timed { base.allReduceMax(buffer, count: count) } }
     public func allGather(_ send: UnsafePointer<Float>, count: Int, into recv: UnsafeMutablePointer<Float>) {
         timed { base.allGather(send, count: count, into: recv) }

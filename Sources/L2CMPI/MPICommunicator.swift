@@ -6,6 +6,42 @@ import L2CComm
 ///
 /// `MPI_Init_thread` runs once, in `init`; `finalize()` must be called once before exit.
 /// Without mpirun the process is an MPI singleton of size 1.
+/// An MPI request of a nonblocking collective; a bf16 one owns its staging buffer and writes the sums back
+/// into the fp32 buffer when it completes.
+final class MPIRequest: CollectiveRequest {
+    var handle: MPI_Request? = nil
+    private var done = false
+    private let pending: UnsafeMutablePointer<Int>
+    private let target: UnsafeMutablePointer<Float>
+    private let count: Int
+    let staging: UnsafeMutablePointer<UInt16>?
+
+    init(pending: UnsafeMutablePointer<Int>, target: UnsafeMutablePointer<Float>, count: Int, wire: WirePrecision) {
+        (self.pending, self.target, self.count) = (pending, target, count)
+        if wire == .bf16 {
+            let s = UnsafeMutablePointer<UInt16>.allocate(capacity: count)
+            for i in 0..<count { s[i] = BFloat16.bits(target[i]) }
+            staging = s
+        } else {
+            staging = nil
+        }
+    }
+
+    deinit { staging?.deallocate() }
+
+    func test() -> Bool {
+        guard !done else { return true }
+        var flag: Int32 = 0
+        MPI_Test(&handle, &flag, l2c_status_ignore())
+        done = flag != 0
+        if done {
+            pending.pointee = 0
+            if let staging { for i in 0..<count { target[i] = BFloat16.value(staging[i]) } }
+        }
+        return done
+    }
+}
+
 public final class MPICommunicator: Communicator, PointToPoint {
     public let rank: Int
     public let size: Int
@@ -83,26 +119,30 @@ public final class MPICommunicator: Communicator, PointToPoint {
         _ = inside(1) { MPI_Allreduce(l2c_in_place(), buffer, Int32(count), l2c_type_float(), l2c_op_sum(), comm) }
     }
 
-    /// MPI_Iallreduce, then MPI_Test every `pollMicroseconds` (Open MPI progresses a nonblocking collective
-    /// only inside MPI calls; a blocking one would spin on the core the compute threads need).
-    public func allReduceSumYielding(_ buffer: UnsafeMutablePointer<Float>, count: Int) {
-        guard size > 1, count > 0 else { return }
-        inside(1) {
-            var request: MPI_Request? = nil
-            MPI_Iallreduce(l2c_in_place(), buffer, Int32(count), l2c_type_float(), l2c_op_sum(), comm, &request)
-            var done: Int32 = 0
-            while true {
-                MPI_Test(&request, &done, l2c_status_ignore())
-                if done != 0 { break }
-                usleep(Self.pollMicroseconds)
-            }
+    /// MPI_Iallreduce on this communicator; bf16 through a staging buffer of bf16 values and a user-defined sum.
+    public func startAllReduceSum(_ buffer: UnsafeMutablePointer<Float>, count: Int, wire: WirePrecision) -> any CollectiveRequest {
+        guard size > 1, count > 0 else { return CompletedRequest() }
+        let request = MPIRequest(pending: pending, target: buffer, count: count, wire: wire)
+        switch wire {
+        case .fp32:
+            MPI_Iallreduce(l2c_in_place(), buffer, Int32(count), l2c_type_float(), l2c_op_sum(), comm, &request.handle)
+        case .bf16:
+            MPI_Iallreduce(l2c_in_place(), request.staging, Int32(count), l2c_type_uint16(), Self.bf16Sum, comm, &request.handle)
         }
+        pending.pointee = 1   // the watchdog reports the all-reduce until the request completes
+        return request
     }
 
-    /// Measured on 2 fake hosts over 1 Gbit/s and on one host (BENCHMARKS.md): a blocking all-reduce on the
-    /// communication thread spun away half the compute thread's core; 10 µs sleeps cost as much in wake-ups;
-    /// 200 µs–1 ms kept the exchange as fast as blocking.
-    static let pollMicroseconds: UInt32 = UInt32(ProcessInfo.processInfo.environment["L2C_POLL_US"].flatMap(Int.init) ?? 200)
+    /// inout[i] ← bf16(fp32(in[i]) + fp32(inout[i])): the sum of two bf16 values formed in fp32, rounded once.
+    private static let bf16Sum: MPI_Op = {
+        var op: MPI_Op? = nil
+        MPI_Op_create({ input, inout_, length, _ in
+            guard let input, let inout_, let length else { return }
+            let a = input.assumingMemoryBound(to: UInt16.self), b = inout_.assumingMemoryBound(to: UInt16.self)
+            for i in 0..<Int(length.pointee) { b[i] = BFloat16.bits(BFloat16.value(a[i]) + BFloat16.value(b[i])) }
+        }, 1, &op)
+        return op!
+    }()
 
     public func allReduceSum(_ buffer: UnsafeMutablePointer<Double>, count: Int) {
         guard size > 1, count > 0 else { return }

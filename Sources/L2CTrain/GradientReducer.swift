@@ -16,11 +16,14 @@ public final class GradientReducer: BackwardObserver {
     public struct Timing {
         public var allReduceSeconds = 0.0
         public var exposedSeconds = 0.0
+        /// CPU time the communication thread used (it shares the cores with the compute threads).
+        public var threadCPUSeconds = 0.0
     }
 
     public let flat: FlatParameters
     public let buckets: GradientBuckets
     public let overlap: Bool
+    public let precision: WirePrecision
     private let communicator: any Communicator
     /// Which parameters (indices into the flat order) a layer owns, for layers whose backward is observed.
     private var parametersOfLayer: [ObjectIdentifier: [Int]] = [:]
@@ -42,7 +45,9 @@ public final class GradientReducer: BackwardObserver {
         parameterIndex = Dictionary(uniqueKeysWithValues: parameters.enumerated().map { (ObjectIdentifier($1.parameter), $0) })
         ready = [Bool](repeating: false, count: parameters.count)
         pending = buckets.parameterCounts
-        worker = overlap ? Worker(communicator: communicator.duplicate(), gradients: flat.gradients.data, ranges: buckets.ranges) : nil
+        precision = exchange.precision
+        worker = overlap ? Worker(communicator: communicator.duplicate(), gradients: flat.gradients.data, ranges: buckets.ranges,
+                                  precision: exchange.precision) : nil
     }
 
     deinit { worker?.close() }
@@ -92,13 +97,17 @@ public final class GradientReducer: BackwardObserver {
         let start = DispatchTime.now().uptimeNanoseconds
         var timing = Timing()
         if let worker {
+            worker.backwardFinished()
             for b in nextBucket..<buckets.count { worker.submit(b) }
-            timing.allReduceSeconds = worker.waitForAll()
+            (timing.allReduceSeconds, timing.threadCPUSeconds) = worker.waitForAll()
             nextBucket = 0
             ready = [Bool](repeating: false, count: ready.count)
             pending = buckets.parameterCounts
-        } else {
+        } else if precision == .fp32 {
             communicator.allReduceSum(flat.gradients.data, count: flat.gradients.count)
+        } else {
+            let request = communicator.startAllReduceSum(flat.gradients.data, count: flat.gradients.count, wire: precision)
+            while !request.test() {}
         }
         timing.exposedSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         if worker == nil { timing.allReduceSeconds = timing.exposedSeconds }
@@ -114,20 +123,31 @@ public final class GradientReducer: BackwardObserver {
         private let communicator: any Communicator
         private let gradients: UnsafeMutablePointer<Float>
         private let ranges: [Range<Int>]
+        private let precision: WirePrecision
         private let condition = NSCondition()
         private var queue: [Int] = []
         private var submitted = 0
         private var completed = 0
         private var busySeconds = 0.0
+        private var cpuSeconds = 0.0
         private var closing = false
+        /// Backward has finished: no BatchNorm collectives wait behind the buckets any more, all may fly at once.
+        private var unlimited = false
 
-        init(communicator: any Communicator, gradients: UnsafeMutablePointer<Float>, ranges: [Range<Int>]) {
+        init(communicator: any Communicator, gradients: UnsafeMutablePointer<Float>, ranges: [Range<Int>], precision: WirePrecision) {
             self.communicator = communicator
+            self.precision = precision
             self.gradients = gradients
             self.ranges = ranges
             let thread = Thread { [self] in self.serve() }
             thread.name = "l2c-gradients"
             thread.start()
+        }
+
+        func backwardFinished() {
+            condition.lock()
+            unlimited = true
+            condition.unlock()
         }
 
         func submit(_ bucket: Int) {
@@ -138,14 +158,22 @@ public final class GradientReducer: BackwardObserver {
             condition.unlock()
         }
 
-        /// Waits until every bucket handed over is summed; returns the seconds spent in all-reduces since the last call.
-        func waitForAll() -> Double {
+        /// Waits until every bucket handed over is summed; returns the seconds with buckets in flight since the
+        /// last call, and the thread's CPU seconds in them.
+        func waitForAll() -> (seconds: Double, cpu: Double) {
             condition.lock()
             while completed < submitted { condition.wait() }
-            let seconds = busySeconds
-            busySeconds = 0
+            unlimited = false
+            let result = (busySeconds, cpuSeconds)
+            (busySeconds, cpuSeconds) = (0, 0)
             condition.unlock()
-            return seconds
+            return result
+        }
+
+        private static func threadCPUSeconds() -> Double {
+            var t = timespec()
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+            return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
         }
 
         func close() {
@@ -155,21 +183,56 @@ public final class GradientReducer: BackwardObserver {
             condition.unlock()
         }
 
+        /// At most this many buckets in flight during backward: enough to keep a link busy between polls, few enough
+        /// that little gradient traffic queues ahead of synchronised BatchNorm's small collectives on the same links.
+        static let maxInFlight = 4
+        /// Polls for progress back off from the first to the second while nothing starts or completes: a
+        /// blocking all-reduce would spin on a core the compute threads need. (Measured on 2 fake hosts over
+        /// 1 Gbit/s, BENCHMARKS.md: 4 × 0.5 MB in flight and ≤ 200 µs between polls were the fastest; more bytes in
+        /// flight delayed BatchNorm's collectives behind them, longer sleeps left the link idle.)
+        static let pollMicroseconds: (first: UInt32, last: UInt32) = (20, 200)
+
         private func serve() {
+            var inFlight: [any CollectiveRequest] = []
+            var pause = Self.pollMicroseconds.first
+            var activeSince: (wall: UInt64, cpu: Double)?
             while true {
                 condition.lock()
-                while queue.isEmpty && !closing { condition.wait() }
-                guard !queue.isEmpty else { condition.unlock(); return }
-                let bucket = queue.removeFirst()
+                while queue.isEmpty && inFlight.isEmpty && !closing { condition.wait() }
+                if queue.isEmpty && inFlight.isEmpty { condition.unlock(); return }
+                var starting: [Int] = []
+                let limit = unlimited ? Int.max : Self.maxInFlight
+                while inFlight.count + starting.count < limit && !queue.isEmpty { starting.append(queue.removeFirst()) }
                 condition.unlock()
-                let start = DispatchTime.now().uptimeNanoseconds
-                communicator.allReduceSumYielding(gradients + ranges[bucket].lowerBound, count: ranges[bucket].count)
-                let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-                condition.lock()
-                completed += 1
-                busySeconds += seconds
-                condition.broadcast()
-                condition.unlock()
+                if activeSince == nil { activeSince = (DispatchTime.now().uptimeNanoseconds, Self.threadCPUSeconds()) }
+                for bucket in starting {
+                    inFlight.append(communicator.startAllReduceSum(gradients + ranges[bucket].lowerBound, count: ranges[bucket].count, wire: precision))
+                }
+                // Requests complete in order; testing the oldest progresses them all.
+                var finished = 0
+                while let oldest = inFlight.first, oldest.test() {
+                    inFlight.removeFirst()
+                    finished += 1
+                }
+                if finished > 0 {
+                    var active = (seconds: 0.0, cpu: 0.0)
+                    if inFlight.isEmpty, let since = activeSince {
+                        active = (Double(DispatchTime.now().uptimeNanoseconds - since.wall) / 1e9, Self.threadCPUSeconds() - since.cpu)
+                        activeSince = nil
+                    }
+                    condition.lock()
+                    completed += finished
+                    busySeconds += active.seconds
+                    cpuSeconds += active.cpu
+                    condition.broadcast()
+                    condition.unlock()
+                }
+                if starting.isEmpty && finished == 0 {
+                    usleep(pause)
+                    pause = min(pause * 2, Self.pollMicroseconds.last)
+                } else {
+                    pause = Self.pollMicroseconds.first
+                }
             }
         }
     }

@@ -62,7 +62,7 @@ public enum ModelBenchmark {
         let reducer = GradientReducer(flat: flat, parameters: parameters, communicator: comm, exchange: options.exchange)
         defer { reducer.close() }
         reducer.watch(layers.map(\.layer))
-        var timers: [StepTimer] = []
+        var timers: [StepTimer] = [], threadCPU: [Double] = []
         for step in 0..<(options.warmupSteps + options.steps) {
             let timed = step >= options.warmupSteps
             comm.barrier()
@@ -91,6 +91,7 @@ public enum ModelBenchmark {
             let exchange = reducer.finish(control: &noControl)
             timer.add(.allReduce, exchange.allReduceSeconds)
             timer.add(.allReduceExposed, exchange.exposedSeconds)
+            threadCPU.append(exchange.threadCPUSeconds)
             timer.start()
             optimizer.step(parameters)
             flat.zeroGradients()
@@ -123,7 +124,7 @@ public enum ModelBenchmark {
                              backwardTime + [total(.allReduceExposed), total(.optimizer)], steps: options.steps))
         }
         // The step's breakdown: medians per step of each part.
-        var breakdown: [String: Any] = [:]
+        var breakdown: [String: Any] = ["allreduce_thread_cpu_seconds": JSONLine.round(Self.median(threadCPU), digits: 4)]
         for part in StepTimer.Part.allCases where part != .input && part != .compute && part != .checkpoint {
             breakdown["\(part.rawValue)_seconds"] = JSONLine.round(Self.median(timers.map { $0.seconds[part] ?? 0 }), digits: 4)
         }
@@ -132,7 +133,7 @@ public enum ModelBenchmark {
                 "batchnorm": options.synchronizedBatchNorm ? "global" : "local",
                 "input": source is SyntheticBatch ? "synthetic" : "images",
                 "step_seconds_median": JSONLine.round(median, digits: 4),
-                "overlap": reducer.overlap, "bucket_mb": options.exchange.bucketMegabytes, "buckets": reducer.buckets.count,
+                "overlap": reducer.overlap, "bucket_mb": options.exchange.bucketMegabytes, "allreduce_precision": options.exchange.precision.rawValue, "buckets": reducer.buckets.count,
 
                 "input_wait_seconds_mean": JSONLine.round(meanWait, digits: 4),
                 "forward_gflop_per_image": JSONLine.round(forwardFlops / 1e9, digits: 4),

@@ -1,5 +1,8 @@
 import ArgumentParser
+import L2CComm
 import L2CTrain
+
+extension WirePrecision: ExpressibleByArgument {}
 
 /// How the ranks sum their gradients: shared by the training commands and `l2c bench`.
 struct ExchangeOptions: ParsableArguments {
@@ -11,10 +14,14 @@ struct ExchangeOptions: ParsableArguments {
     @Option(name: .customLong("bucket-mb"), help: "Size of one gradient all-reduce bucket in MB (with --overlap on).")
     var bucketMegabytes: Double = GradientExchange().bucketMegabytes
 
+    @Option(name: .customLong("allreduce-precision"), help: "How gradients travel: fp32, or bf16 (half the bytes; sums formed in fp32).")
+    var precision: WirePrecision = .fp32
+
     var settings: GradientExchange {
         var e = GradientExchange()
         e.overlap = overlap == .on
         e.bucketMegabytes = bucketMegabytes
+        e.precision = precision
         return e
     }
 }

@@ -102,7 +102,8 @@ struct ScalingCommand: ParsableCommand {
             let global = mode == .weak ? batchSize * r : batchSize
             var arguments = ["bench", "--model", model.rawValue, "--image-size", "\(imageSize)", "--batch-size", "\(global)",
                              "--steps", "\(steps)", "--warmup", "\(warmup)", "--threads", "\(threads)",
-                             "--overlap", exchange.overlap.rawValue, "--bucket-mb", "\(exchange.bucketMegabytes)"]
+                             "--overlap", exchange.overlap.rawValue, "--bucket-mb", "\(exchange.bucketMegabytes)",
+                             "--allreduce-precision", exchange.precision.rawValue]
             if localBatchNorm { arguments.append("--local-batchnorm") }
             let json = try launch(ranks: r, arguments, log: runsFolder + "/ranks-\(r).log")
             guard let run = ScalingRun(bench: json, hosts: (json["hosts"] as? NSNumber)?.intValue ?? 1) else {

@@ -48,6 +48,18 @@ final class OverlapTests: XCTestCase {
         }
     }
 
+    /// bf16 on the wire rounds each gradient to 8 bits of mantissa: the model stays close to the fp32 one (it
+    /// is not equal), overlapped or not, and both bf16 paths sum the same way on 2 ranks.
+    func testBF16GradientsTrainCloseToFP32() throws {
+        let fp32 = try train(ranks: 2, ["--overlap", "off"])
+        let bf16Blocking = try train(ranks: 2, ["--overlap", "off", "--allreduce-precision", "bf16"])
+        let bf16Overlapped = try train(ranks: 2, ["--overlap", "on", "--allreduce-precision", "bf16", "--bucket-mb", "0.01"])
+        let drift = try relativeDifference(fp32, bf16Blocking)
+        XCTAssertGreaterThan(drift, 0, "bf16 changes the sums")
+        XCTAssertLessThan(drift, 0.05, "15 steps of bf16 gradients stay within 5% of fp32")
+        XCTAssertLessThanOrEqual(try relativeDifference(bf16Blocking, bf16Overlapped), 1e-6)
+    }
+
     /// Ranks that disagree on the exchange would issue different collectives: they must fail fast instead.
     func testRanksWithDifferentBucketSizesFailFast() throws {
         let base = ["train", "--data", TestData.mnist, "--model", "lenet", "--steps", "3", "--no-eval"]

@@ -56,7 +56,7 @@ final class GradientBucketsTests: XCTestCase {
         exchange.bucketMegabytes = 0.0001
         XCTAssertEqual(exchange.bucketFloats, 16)
         exchange.bucketMegabytes = 4
-        XCTAssertEqual(exchange.bucketFloats, 1_048_576)
+        XCTAssertEqual(exchange.bucketFloats, 1_048_576, "4 MB")
     }
 
     /// On one rank there is nothing to exchange: the control values come back as they were, the gradients untouched.
@@ -70,5 +70,30 @@ final class GradientBucketsTests: XCTestCase {
         XCTAssertEqual(control, [1, 0, 1])
         XCTAssertEqual(parameters[2].parameter.gradient.array, [Float](repeating: 2, count: 30))
         XCTAssertEqual(timing.exposedSeconds, 0)
+    }
+}
+
+/// bfloat16 on the wire: the top 16 bits of an fp32, rounded to nearest even.
+final class BFloat16Tests: XCTestCase {
+    func testRoundingKeepsEightBitsOfMantissaToNearestEven() {
+        XCTAssertEqual(BFloat16.round(1), 1)
+        XCTAssertEqual(BFloat16.round(-2.5), -2.5)
+        // 1 + 2⁻⁸ lies half way between 1 and 1 + 2⁻⁷: ties go to the even one, 1.
+        XCTAssertEqual(BFloat16.round(1 + 1.0 / 256), 1)
+        XCTAssertEqual(BFloat16.round(1 + 3.0 / 256), 1 + 4.0 / 256, "a tie rounds up to the even neighbour")
+        XCTAssertEqual(BFloat16.round(1 + 1.0 / 256 + 1.0 / 4096), 1 + 1.0 / 128, "above half way rounds up")
+        for x: Float in [3.14159, -1e-20, 6.5e4, 1e30] {
+            XCTAssertLessThanOrEqual(abs(BFloat16.round(x) - x), abs(x) / 256, "\(x)")
+        }
+    }
+
+    /// Without other ranks the emulated exchange rounds to bf16 only.
+    func testTheSingleProcessExchangeRoundsToBF16() {
+        var values: [Float] = [1 + 1.0 / 4096, 0.1]
+        let request = values.withUnsafeMutableBufferPointer {
+            SingleProcessCommunicator().startAllReduceSum($0.baseAddress!, count: 2, wire: .bf16)
+        }
+        XCTAssertTrue(request.test())
+        XCTAssertEqual(values, [1, BFloat16.round(0.1)])
     }
 }
