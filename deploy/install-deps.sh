@@ -9,6 +9,7 @@ packages=(
   libturbojpeg0-dev libpng-dev zlib1g-dev  # image decoders, gzip
   libssl-dev                      # SHA-256 of checkpoints (libcrypto)
   pkg-config python3-pip gzip     # build helpers and the data fetcher
+  dataset-fashion-mnist           # Fashion-MNIST, 70,000 images as IDX (large-batch study)
 )
 missing=()
 for p in "${packages[@]}"; do
