@@ -6,7 +6,7 @@
 #   sbatch -N 2 deploy/l2c.sbatch: a training run; the same run stopped by the time-limit signal (USR1),
 #     requeued and resumed, and preempted (requeued from outside: SIGTERM, then SIGKILL), each ending with a
 #     model identical to the uninterrupted run's, bit for bit; a rank killed under srun ends the job
-#   l2c scaling --ranks 1,2,4 over 4 fake hosts: the study's CSV and HTML report
+#   l2c scaling --ranks 1,2 in a Slurm allocation, and --ranks 1,2,4 over 4 fake hosts: the study's CSV and HTML
 # Needs root, a release build and data/mnist5k.
 # Usage: deploy/cluster-test.sh       (ends with "N passed, N failed")
 set -uo pipefail
@@ -128,6 +128,16 @@ if wait_for_state "$out/srunkill"; then
   else fail "kill -9 under srun: $took s" "$out/srunkill.err"; fi
 else fail "kill -9 under srun: no state written" "$out/srunkill.err"; fi
 on_node1 "scancel $id" >/dev/null 2>&1
+
+# 3e. A scaling study inside a Slurm allocation: mpirun takes the allocation's hosts.
+mkdir -p "$out/slurm-scaling"; chmod 1777 "$out/slurm-scaling"
+on_node1 "sbatch --wait -N 2 --ntasks-per-node=1 -o $out/slurm-scaling/job.log --wrap 'OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
+  OMPI_MCA_btl=tcp,self OMPI_MCA_btl_tcp_if_include=10.77.0.0/24 OMPI_MCA_oob_tcp_if_include=10.77.0.0/24 $l2c scaling --ranks 1,2 \
+  --model resnet18 --image-size 32 --batch-size 8 --steps 2 --warmup 1 --out $out/slurm-scaling/study'" >/dev/null 2>&1
+hosts_column=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "hosts") c = i } NR > 1 { printf "%s ", $c }' "$out/slurm-scaling/study/scaling.csv" 2>/dev/null)
+if [ "$hosts_column" = "1 2 " ] && [ -f "$out/slurm-scaling/study/scaling.html" ]; then
+  pass "sbatch -N 2 --wrap 'l2c scaling --ranks 1,2': the study ran on the allocation's 2 hosts"
+else fail "l2c scaling in a Slurm allocation (hosts column '$hosts_column')" "$out/slurm-scaling/job.log"; fi
 
 # 4. A scaling study over 1, 2 and 4 fake hosts (one rank each), with the hosts' own hostfile.
 "$kit/slurm-down.sh" >/dev/null 2>&1; "$kit/netns-down.sh" >/dev/null 2>&1; "$kit/netns-up.sh" 4 >/dev/null

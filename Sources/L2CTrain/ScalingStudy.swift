@@ -8,7 +8,7 @@ public struct ScalingRun {
     public var globalBatch: Int
     public var imagesPerSecond: Double
     public var stepSeconds: Double
-    /// Parameters of the model (its gradient all-reduce moves 4 bytes each) and BatchNorm layers.
+    /// Parameters of the model (its gradient all-reduce moves 4 bytes each) and synchronised BatchNorm layers.
     public var parameters: Int
     public var batchNormLayers: Int
     /// Seconds per step (medians) of each part of the step, by `ScalingRun.parts` name.
@@ -24,7 +24,8 @@ public struct ScalingRun {
               let rate = number("images_per_sec"), let step = number("step_seconds_median"),
               let parameters = number("parameters"), let norms = number("batchnorm_layers") else { return nil }
         (self.ranks, self.threads, globalBatch, imagesPerSecond, stepSeconds) = (Int(ranks), Int(threads), Int(batch), rate, step)
-        (self.parameters, batchNormLayers, self.hosts) = (Int(parameters), Int(norms), hosts)
+        // Per-rank statistics (--local-batchnorm) synchronise nothing.
+        (self.parameters, batchNormLayers, self.hosts) = (Int(parameters), json["batchnorm"] as? String == "local" ? 0 : Int(norms), hosts)
         seconds = [:]
         for part in Self.parts + ["allreduce"] { seconds[part] = number(part + "_seconds") ?? 0 }
     }

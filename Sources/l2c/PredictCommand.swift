@@ -47,14 +47,7 @@ struct PredictCommand: ParsableCommand {
     @Option(name: .customLong("pair-gflops"), help: "GFLOP/s one node computes pair terms at (GEMMs).")
     var pairGflops: Double = 1000
 
-    func run() throws {
-        do {
-            try predict()
-        } catch {
-            FileHandle.standardError.write(Data("l2c: error: \(error)\n".utf8))
-            throw ExitCode(1)
-        }
-    }
+    func run() throws { try LocalRun.run(predict) }
 
     private func predict() throws {
         guard let text = try? String(contentsOfFile: bench, encoding: .utf8),

@@ -61,14 +61,7 @@ struct ScalingCommand: ParsableCommand {
     @Option(help: "Folder for scaling.csv, scaling.html, comm-model.json and the runs' logs.")
     var out: String
 
-    func run() throws {
-        do {
-            try study()
-        } catch {
-            FileHandle.standardError.write(Data("l2c: error: \(error)\n".utf8))
-            throw ExitCode(1)
-        }
-    }
+    func run() throws { try LocalRun.run(study) }
 
     private func study() throws {
         let counts = try ranks.split(separator: ",").map { piece -> Int in
