@@ -76,3 +76,21 @@ final class LayerGradientTests: XCTestCase {
         }
     }
 }
+
+/// Domain-adversarial pieces: the gradient-reversal layer and the domain head behind it.
+final class DomainAdversarialGradientTests: XCTestCase {
+    /// With λ = −1 the layer is the identity both ways, so finite differences see its backward exactly.
+    func testGradientReversalIsTheIdentityForwardAndMinusLambdaBackward() {
+        GradientCheck.check(GradientReversal(lambda: -1), input: GradientCheck.random([3, 5], seed: 21))
+        let reversal = GradientReversal(lambda: 0.7)
+        let x = GradientCheck.random([2, 4], seed: 22), g = GradientCheck.random([2, 4], seed: 23)
+        XCTAssertEqual(reversal.forward(x, Pass(training: true)).array, x.array)
+        XCTAssertEqual(reversal.backward(g).array, g.array.map { -0.7 * $0 })
+    }
+
+    func testTheDomainHead() {
+        var rng = RandomGenerator(seed: 24)
+        let head = Sequential([("fc1", Linear(6, 5, rng: &rng)), ("relu", ReLU()), ("fc2", Linear(5, 2, rng: &rng))])
+        GradientCheck.check(head, input: GradientCheck.random([4, 6], seed: 25), step: 1e-3)
+    }
+}

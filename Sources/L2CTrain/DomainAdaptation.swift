@@ -1,0 +1,192 @@
+import Foundation
+import L2CCluster
+import L2CComm
+import L2CData
+import L2CTensor
+
+/// How `l2c adapt` trains across domains (a labelled source, an unlabelled target with the same classes).
+public enum AdaptationMethod: String, CaseIterable, Sendable {
+    /// Cross-entropy on the source only.
+    case sourceOnly = "source-only"
+    /// + a domain classifier behind gradient reversal (Ganin & Lempitsky).
+    case dann
+    /// + KCL/MCL over all pairs of the global target batch, labelled by a frozen similarity network (L2C's CCN+).
+    case ccnPlus = "ccn+"
+    /// CCN+ and DANN together (CCN++).
+    case ccnPlusPlus = "ccn++"
+
+    var adversarial: Bool { self == .dann || self == .ccnPlusPlus }
+    var clusters: Bool { self == .ccnPlus || self == .ccnPlusPlus }
+}
+
+/// `l2c adapt`: the cross-domain protocol.
+public struct AdaptConfig: Sendable {
+    public var source: String
+    public var target: String
+    public var model: Architecture = .lenet
+    public var method: AdaptationMethod = .ccnPlus
+    public var loss: LossKind = .kcl
+    /// A trained similarity network; nil trains one on the source's labels first (phase "spn").
+    public var spnCheckpoint: String?
+    /// λ_lco, the weight of the clustering loss on the target.
+    public var clusteringWeight = 1.0
+    /// λ_d, the weight of the domain loss.
+    public var domainWeight = 1.0
+    public var spnOptimization = Optimization()
+    public var optimization = Optimization()
+    public var out: String?
+    public var runPolicy = RunPolicy()
+
+    public init(source: String, target: String) {
+        self.source = source
+        self.target = target
+    }
+
+    var resumeOptions: [String: String] {
+        optimization.resumeOptions.merging(spnOptimization.resumeOptions.map { ("spn \($0.key)", $0.value) }) { a, _ in a }
+            .merging(["--source": canonicalPath(source), "--target": canonicalPath(target), "--model": model.rawValue, "--method": method.rawValue,
+                      "--loss": loss.rawValue, "--spn": spnCheckpoint.map(canonicalPath) ?? "", "--lco-weight": "\(clusteringWeight)",
+                      "--domain-weight": "\(domainWeight)"]) { a, _ in a }
+    }
+
+    var fingerprint: String {
+        [source, target, model.rawValue, method.rawValue, loss.rawValue, spnCheckpoint ?? "", "\(clusteringWeight)", "\(domainWeight)",
+         spnOptimization.fingerprint, optimization.fingerprint, out ?? ""].joined(separator: "|")
+    }
+}
+
+public enum DomainAdaptation {
+    /// DANN's schedule of the reversed gradient's weight over training progress p ∈ [0, 1]: 2/(1 + e^(−10p)) − 1.
+    public static func reversalWeight(progress p: Double) -> Float { Float(2 / (1 + exp(-10 * p)) - 1) }
+
+    public static func run(_ config: AdaptConfig, communicator comm: any Communicator) throws -> [String: Any] {
+        let console = Console(rank: comm.rank)
+        let session = try RunSession(command: "adapt", configuration: config.fingerprint, options: config.resumeOptions, out: config.out,
+                                     policy: config.runPolicy, communicator: comm)
+        let (source, sourceTest, target, targetTest) = try comm.checked("loading data") { () -> (Dataset, Dataset, Dataset, Dataset) in
+            let source = try DatasetLoader.load(config.source, split: .train), target = try DatasetLoader.load(config.target, split: .train)
+            guard [target.channels, target.height, target.width] == [source.channels, source.height, source.width] else {
+                throw ConfigError("--target", "\(config.target) holds \(target.channels)×\(target.height)×\(target.width) images, the source \(source.channels)×\(source.height)×\(source.width): both domains need one image size")
+            }
+            return (source, try DatasetLoader.load(config.source, split: .test), target, try DatasetLoader.load(config.target, split: .test))
+        }
+        try comm.requireAgreement("the source and target set sizes", Int64(source.count &* 1_000_003 &+ target.count))
+        let classes = (source.labels.max() ?? 0) + 1
+        let log = try session.openMetricsLog()
+        var result: [String: Any] = ["method": config.method.rawValue, "loss": config.loss.rawValue, "ranks": comm.size,
+                                     "global_batch": config.optimization.globalBatch, "spn_f1_similar": NSNull()]
+
+        // The frozen similarity network that labels the target pairs.
+        var spn: SimilarityNetwork?
+        if config.method.clusters {
+            let network = try config.spnCheckpoint.map { path in try comm.checked("loading the SPN") { try SimilarityNetwork.load(path, communicator: comm) } }
+                ?? CrossTask.trainSimilarityNetwork(source, architecture: config.model, optimization: config.spnOptimization, log: log, session: session)
+            let scores = CrossTask.similarityScores(network, targetTest, globalBatch: config.spnOptimization.globalBatch, statistics: .batch,
+                                                    seed: config.optimization.seed, communicator: comm)
+            result["spn_f1_similar"] = JSONLine.round(scores.f1)
+            console.log(String(format: "spn on the target test pairs: similar precision %.3f recall %.3f F1 %.3f", scores.precision, scores.recall, scores.f1))
+            spn = network
+        }
+
+        // One backbone for both domains, the class layer, and the domain head behind gradient reversal.
+        let model = config.model.build(channels: source.channels, height: source.height, width: source.width, outputs: classes,
+                                       seed: config.optimization.seed &+ 2, communicator: config.optimization.batchNormCommunicator(comm))
+        config.optimization.initialise(model)
+        let backbone = Sequential(model.layers.dropLast().map { ($0.name, $0.layer) })
+        let classifier = model.layers.last!.layer as! Linear
+        var rng = RandomGenerator(seed: config.optimization.seed &+ 3, stream: 0xd0)
+        let reversal = GradientReversal()
+        let domainHead = Sequential([("fc1", Linear(classifier.inFeatures, 100, rng: &rng)), ("relu", ReLU()), ("fc2", Linear(100, 2, rng: &rng))])
+        // What a training state holds; read again after the loop moved the parameters into its flat buffers.
+        let stateTensors = { model.stateTensors + (config.method.adversarial ? domainHead.stateTensors.map { (name: "domain.\($0.name)", tensor: $0.tensor) } : []) }
+        try session.replicate(stateTensors(), what: "model's")
+        let parameters = model.parameters + (config.method.adversarial ? domainHead.parameters.map { (name: "domain.\($0.name)", parameter: $0.parameter) } : [])
+        let loop = try TrainingLoop(label: "adapt", sampleCount: source.count, optimization: config.optimization, parameters: parameters,
+                                    overlapping: backbone, log: log, session: session)
+        // Target batches: their own shuffle, keyed by the step like the source's (so resuming needs no state).
+        let targetSchedule = try comm.checked("setting up the target sampler") {
+            try DistributedSampler(sampleCount: target.count, globalBatch: config.optimization.globalBatch, rank: comm.rank, ranks: comm.size,
+                                   seed: config.optimization.seed &+ 0x7a)
+        }
+        console.log("adapt: \(config.method.rawValue), \(config.model.rawValue), \(source.count) source and \(target.count) target samples, \(classes) classes, \(comm.size) rank(s) × batch \(loop.localBatch) per domain, \(loop.steps) steps")
+        var targetEpoch = -1
+        var targetBatches: [[Int]] = []
+        let pairwise = config.loss.pairwise
+        let (lastLoss, seconds) = try loop.run(PhaseState(tensors: stateTensors())) { batch in
+            let local = loop.localBatch
+            let epoch = batch.step / targetSchedule.batchesPerEpoch
+            if epoch != targetEpoch { (targetEpoch, targetBatches) = (epoch, targetSchedule.epochBatches(epoch)) }
+            let targetIndices = targetBatches[batch.step % targetSchedule.batchesPerEpoch][(comm.rank * local)..<((comm.rank + 1) * local)]
+            let targetInput = target.batch(targetIndices)
+            // Source rows first, target rows after: one pass, BatchNorm statistics over both domains.
+            let input = concatenated(source.batch(batch.localIndices), targetInput)
+            batch.timer.lap(.input)
+            let features = backbone.forward(input, batch.pass)
+            let logits = classifier.forward(features, batch.pass)
+            batch.timer.lap(.forward)
+            let classes = logits.columns
+            let gradLogits = Tensor(shape: logits.shape)
+            let (sourceLoss, sourceGrad) = CrossEntropy.evaluate(logits: Tensor(viewing: logits, offset: 0, shape: [local, classes]),
+                                                                 labels: batch.localIndices.map { source.labels[$0] }, communicator: comm)
+            gradLogits.data.update(from: sourceGrad.data, count: sourceGrad.count)
+            var loss = sourceLoss
+            if let spn, let pairwise {
+                let probs = Softmax.forward(Tensor(viewing: logits, offset: local * classes, shape: [local, classes]))
+                let similarity = spn.head.predictedSimilarity(spn.pairTerms(targetInput, statistics: .batch, communicator: comm))
+                let result = pairwise.evaluate(localProbs: probs, similarity: similarity, communicator: comm)
+                let grad = Softmax.backward(probs: probs, gradProbs: result.gradProbs)
+                let weight = Float(config.clusteringWeight)
+                for i in 0..<grad.count { gradLogits[local * classes + i] = weight * grad[i] }
+                loss += config.clusteringWeight * result.loss
+            }
+            let gradFeatures = classifier.backward(gradLogits)
+            if config.method.adversarial {
+                reversal.lambda = reversalWeight(progress: Double(batch.step) / Double(max(loop.steps - 1, 1)))
+                let domainLogits = domainHead.forward(reversal.forward(features, batch.pass), batch.pass)
+                let (domainLoss, domainGrad) = CrossEntropy.evaluate(logits: domainLogits, labels: [Int](repeating: 0, count: local) + [Int](repeating: 1, count: local),
+                                                                     communicator: comm)
+                let weight = Float(config.domainWeight)
+                for i in 0..<domainGrad.count { domainGrad[i] *= weight }
+                let reversed = reversal.backward(domainHead.backward(domainGrad))
+                for i in 0..<gradFeatures.count { gradFeatures[i] += reversed[i] }
+                loss += config.domainWeight * domainLoss
+            }
+            batch.timer.lap(.loss)
+            _ = backbone.backward(gradFeatures)
+            batch.timer.lap(.backward)
+            if (batch.step + 1) % loop.schedule.batchesPerEpoch == 0 {
+                log.write(["phase": "adapt-eval", "epoch": batch.epoch, "step": batch.step + 1,
+                           "source_acc": JSONLine.round(accuracy(model, sourceTest, comm)), "target_acc": JSONLine.round(accuracy(model, targetTest, comm))])
+            }
+            return loss
+        }
+        try session.finish()
+        let (targetAccuracy, sourceAccuracy) = (accuracy(model, targetTest, comm), accuracy(model, sourceTest, comm))
+        console.log(String(format: "adapt: target test accuracy %.4f, source test accuracy %.4f", targetAccuracy, sourceAccuracy))
+        result["target_acc"] = JSONLine.round(targetAccuracy)
+        result["source_acc"] = JSONLine.round(sourceAccuracy)
+        result["final_loss"] = JSONLine.round(lastLoss)
+        result["steps"] = loop.steps
+        result["images_per_sec"] = JSONLine.round(Double(loop.steps * 2 * config.optimization.globalBatch) / max(seconds, 1e-9), digits: 4)
+        result["state"] = session.latestState ?? NSNull()
+        log.write(result.merging(["phase": "result"]) { mine, _ in mine })
+        let metadata = ["format": "l2c-1", "model": config.model.rawValue, "outputs": "\(classes)", "channels": "\(source.channels)",
+                        "height": "\(source.height)", "width": "\(source.width)", "loss": "ce", "method": config.method.rawValue]
+        result["checkpoint"] = try session.writeCheckpoint("model.safetensors", tensors: model.stateTensors, metadata: metadata) ?? NSNull()
+        return result
+    }
+
+    /// Share of `data` the class layer labels correctly (the domains share their classes).
+    static func accuracy(_ model: Sequential, _ data: Dataset, _ comm: any Communicator) -> Double {
+        let predicted = Evaluation.predict(model, data, communicator: comm)
+        return Double(zip(predicted, data.labels).filter { $0 == $1 }.count) / Double(max(data.count, 1))
+    }
+
+    /// Two NCHW batches of one image size, one after the other.
+    static func concatenated(_ a: Tensor, _ b: Tensor) -> Tensor {
+        let t = Tensor(shape: [a.rows + b.rows] + Array(a.shape.dropFirst()))
+        t.data.update(from: a.data, count: a.count)
+        (t.data + a.count).update(from: b.data, count: b.count)
+        return t
+    }
+}

@@ -1,0 +1,80 @@
+import ArgumentParser
+import L2CTensor
+import L2CTrain
+
+extension AdaptationMethod: ExpressibleByArgument {}
+
+struct AdaptCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "adapt",
+        abstract: "Cross-domain transfer: train on a labelled source domain for an unlabelled target domain with the same classes (source-only, DANN, CCN+, CCN++).",
+        discussion: """
+        Every step draws a global source batch and a global target batch (independent shuffles, both sharded over \
+        the ranks) and passes them through one backbone together, BatchNorm statistics shared by both domains. \
+        Loss: cross-entropy on the source; CCN+ adds --lco-weight × KCL/MCL over all pairs of the global target batch, \
+        the pairs labelled by a frozen similarity network (--spn, or one trained on the source's labels first); \
+        DANN adds --domain-weight × a domain classifier's cross-entropy behind a gradient-reversal layer whose weight \
+        rises as 2/(1+exp(−10p))−1 over training progress p; CCN++ adds both. The target's labels only score. The \
+        JSON line holds target_acc, source_acc, method, loss, spn_f1_similar, ranks, global_batch, steps, checkpoint.
+        """)
+
+    @Option(help: "Labelled source domain: a folder of MNIST IDX files (train and t10k) or a CSV file.")
+    var source: String
+
+    @Option(help: "Unlabelled target domain with the same classes (its labels only score).")
+    var target: String
+
+    @Option(help: "Backbone: lenet, mlp, resnet18, resnet34 or resnet50.")
+    var model: Architecture = .lenet
+
+    @Option(help: "source-only, dann, ccn+ or ccn++.")
+    var method: AdaptationMethod = .ccnPlus
+
+    @Option(help: "Clustering loss on the target pairs: kcl or mcl.")
+    var loss: LossKind = .kcl
+
+    @Option(help: "A similarity network from `l2c train-spn` (default: train one on the source first).")
+    var spn: String?
+
+    @Option(name: .customLong("lco-weight"), help: "Weight λ_lco of the clustering loss on the target.")
+    var clusteringWeight: Double = 1
+
+    @Option(name: .customLong("domain-weight"), help: "Weight λ_d of the domain loss.")
+    var domainWeight: Double = 1
+
+    @Option(name: .customLong("spn-epochs"), help: "Epochs of the similarity network trained on the source.")
+    var spnEpochs: Int = 10
+
+    @Option(name: .customLong("spn-lr"), help: "Adam learning rate of that similarity network.")
+    var spnLearningRate: Float = 1e-3
+
+    @OptionGroup(title: "Optimisation")
+    var optimization: OptimizationOptions
+
+    @OptionGroup(title: "Long runs")
+    var longRun: RunOptions
+
+    @Option(help: "Output folder: model.safetensors, metrics.jsonl, checkpoints/.")
+    var out: String?
+
+    @Option(help: "BLAS threads per rank.")
+    var threads: Int?
+
+    func run() throws {
+        var config = AdaptConfig(source: source, target: target)
+        config.model = model
+        config.method = method
+        config.loss = loss
+        config.spnCheckpoint = spn
+        config.clusteringWeight = clusteringWeight
+        config.domainWeight = domainWeight
+        config.optimization = optimization.settings
+        var spnOptimization = Optimization()
+        (spnOptimization.globalBatch, spnOptimization.epochs, spnOptimization.learningRate, spnOptimization.seed) =
+            (optimization.batchSize, spnEpochs, spnLearningRate, optimization.seed)
+        config.spnOptimization = spnOptimization
+        config.out = out
+        config.runPolicy = longRun.policy
+        MPIRuntime.run(threads: threads, stopsOnSignals: true) { comm in try DomainAdaptation.run(config, communicator: comm) }
+    }
+}
