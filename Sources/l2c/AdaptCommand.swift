@@ -14,7 +14,8 @@ struct AdaptCommand: ParsableCommand {
         Loss: cross-entropy on the source; CCN+ adds --lco-weight × KCL/MCL over all pairs of the global target batch, \
         the pairs labelled by a frozen similarity network (--spn, or one trained on the source's labels first); \
         DANN adds --domain-weight × a domain classifier's cross-entropy behind a gradient-reversal layer whose weight \
-        rises as 2/(1+exp(−10p))−1 over training progress p; CCN++ adds both. The target's labels only score. The \
+        rises as 2/(1+exp(−10p))−1 over training progress p (so, like a cosine schedule, it follows --steps/--epochs: \
+        a resumed run keeps them to continue bit for bit); CCN++ adds both. The target's labels only score. The \
         JSON line holds target_acc, source_acc, method, loss, spn_f1_similar, ranks, global_batch, steps, checkpoint.
         """)
 

@@ -44,6 +44,27 @@ final class AdaptTests: XCTestCase {
         }
     }
 
+    /// A CCN++ run resumed from its state at step 17 ends byte for byte where the uninterrupted run ends (the
+    /// target batches are keyed by the step; the same --steps keeps DANN's schedule).
+    func testAResumedRunEndsAsTheUninterruptedOne() throws {
+        let folder = NSTemporaryDirectory() + "l2c-adapt-resume-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let spn = try Launcher.mpirun(ranks: 1, ["train-spn", "--data", TestData.mnist, "--model", "lenet", "--steps", "10", "--batch-size", "64",
+                                                 "--seed", "2", "--out", folder + "/spn"])
+        XCTAssertEqual(spn.status, 0, spn.stderr)
+        let common = ["adapt", "--source", TestData.mnist, "--target", Self.mfeat, "--model", "lenet", "--method", "ccn++",
+                      "--spn", folder + "/spn/spn.safetensors", "--batch-size", "64", "--steps", "24", "--optimizer", "sgd", "--lr", "0.01", "--seed", "5"]
+        let whole = try Launcher.mpirun(ranks: 2, common + ["--checkpoint-every", "17", "--keep-checkpoints", "5", "--out", folder + "/whole"])
+        XCTAssertEqual(whole.status, 0, whole.stderr)
+        let state = folder + "/whole/checkpoints/state-000001-adapt-step00000017.safetensors"
+        XCTAssertTrue(FileManager.default.fileExists(atPath: state))
+        let resumed = try Launcher.mpirun(ranks: 2, common + ["--resume", state, "--out", folder + "/resumed"])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertTrue(resumed.stderr.contains("adapt step 17"), resumed.stderr)
+        XCTAssertEqual(FileManager.default.contents(atPath: folder + "/whole/model.safetensors"),
+                       FileManager.default.contents(atPath: folder + "/resumed/model.safetensors"), "byte for byte")
+    }
+
     func testAMissingTargetIsRejectedInOneLine() throws {
         let run = try Launcher.mpirun(ranks: 2, ["adapt", "--source", TestData.mnist, "--target", TestData.syntheticDigits.replacingOccurrences(of: "synthetic", with: "missing"),
                                                  "--method", "source-only", "--steps", "1"])
