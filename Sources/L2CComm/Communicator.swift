@@ -35,6 +35,14 @@ public protocol Communicator: AnyObject {
     func abort(code: Int32) -> Never
 }
 
+/// This machine's host name, from gethostname: ProcessInfo.hostName asks the resolver, which may hang on a
+/// lost network.
+public func localHostName() -> String {
+    var name = [CChar](repeating: 0, count: 256)
+    gethostname(&name, name.count - 1)
+    return String(cString: name)
+}
+
 /// How gradient values travel between ranks.
 public enum WirePrecision: String, CaseIterable, Sendable {
     case fp32, bf16
@@ -98,11 +106,9 @@ extension Communicator {
 
     /// How many distinct hosts the ranks run on (by host name).
     public func hostCount() -> Int {
-        var name = [CChar](repeating: 0, count: 256)
-        gethostname(&name, name.count - 1)
         // FNV-1a of the name: equal names, equal hashes on every rank.
         var hash: UInt64 = 0xcbf29ce484222325
-        for byte in name.prefix(while: { $0 != 0 }) { hash = (hash ^ UInt64(UInt8(bitPattern: byte))) &* 0x100000001b3 }
+        for byte in localHostName().utf8 { hash = (hash ^ UInt64(byte)) &* 0x100000001b3 }
         return Set(gather(Int64(bitPattern: hash))).count
     }
 

@@ -114,7 +114,7 @@ public enum ACOLExperiment {
         let fine = Evaluation.argmax(outputs)
         let coarsePredicted = Evaluation.argmax(acol.parentProbabilities(outputs))
         let scores = ClusteringMetrics.score(truth: test.dataset.labels, predicted: fine)
-        let coarseAccuracy = Double(zip(coarsePredicted, test.coarse).filter { $0 == $1 }.count) / Double(max(test.coarse.count, 1))
+        let coarseAccuracy = Evaluation.accuracy(coarsePredicted, test.coarse)
         var perParent: [[String: Any]] = []
         for p in 0..<config.parents {
             let members = test.coarse.indices.filter { test.coarse[$0] == p }

@@ -178,8 +178,7 @@ public enum DomainAdaptation {
 
     /// Share of `data` the class layer labels correctly (the domains share their classes).
     static func accuracy(_ model: Sequential, _ data: Dataset, _ comm: any Communicator) -> Double {
-        let predicted = Evaluation.predict(model, data, communicator: comm)
-        return Double(zip(predicted, data.labels).filter { $0 == $1 }.count) / Double(max(data.count, 1))
+        Evaluation.accuracy(Evaluation.predict(model, data, communicator: comm), data.labels)
     }
 
     /// Two NCHW batches of one image size, one after the other.

@@ -34,6 +34,11 @@ public enum Evaluation {
         argmax(outputs(model, data, communicator: communicator, batchSize: batchSize))
     }
 
+    /// The share of `predicted` equal to `truth`.
+    public static func accuracy(_ predicted: [Int], _ truth: [Int]) -> Double {
+        Double(zip(predicted, truth).filter { $0 == $1 }.count) / Double(max(truth.count, 1))
+    }
+
     public static func argmax(_ outputs: Tensor) -> [Int] {
         let k = outputs.columns
         return (0..<outputs.rows).map { r in

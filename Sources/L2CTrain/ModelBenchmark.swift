@@ -104,8 +104,7 @@ public enum ModelBenchmark {
             }
         }
 
-        let sorted = stepTimes.sorted()
-        let median = sorted[sorted.count / 2]
+        let median = Self.median(stepTimes)
         let meanStep = stepTimes.reduce(0, +) / Double(stepTimes.count)
         let meanWait = waitTimes.reduce(0, +) / Double(waitTimes.count)
         // Throughput over the whole loop, input waits included: what a training run would see.

@@ -39,9 +39,6 @@ public final class StepTimer {
     }
 
     public func add(_ part: Part, _ value: Double) { seconds[part, default: 0] += value }
-
-    /// The step's wall time: every part but the all-reduce total (its exposed part is counted).
-    public var stepSeconds: Double { seconds.filter { $0.key != .allReduce }.values.reduce(0, +) }
 }
 
 /// Step timings summed over the steps since the last report, as seconds per step and shares of the step.

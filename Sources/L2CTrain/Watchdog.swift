@@ -85,10 +85,7 @@ public final class Watchdog: @unchecked Sendable {
             }
             guard isArmed, stalled > limit else { continue }
             let waiting = communicator.pendingCollective.map { "waiting in \($0)" } ?? "not inside a collective"
-            // gethostname, not ProcessInfo.hostName: the latter asks the resolver, which may hang on a lost network.
-            var name = [CChar](repeating: 0, count: 256)
-            gethostname(&name, name.count - 1)
-            let host = String(cString: name)
+            let host = localHostName()
             fputs("l2c: error: rank \(communicator.rank) on \(host): no step completed for \(Int(stalled)) s (\(label) step \(step + 1), \(waiting)); aborting the job (--stall-timeout \(Int(limit)) s)\n", stderr)
             fflush(stderr)
             // A grace before the abort: mpirun's output forwarding passes the line on, and a launcher that

@@ -69,10 +69,7 @@ struct PredictCommand: ParsableCommand {
         }
         guard precision == "fp32" || precision == "bf16" else { throw ConfigError("--allreduce-precision", "expected fp32 or bf16, got \(precision)") }
         if precision == "bf16" { baseline.parameters /= 2 }   // half the bytes on the wire
-        let counts = try nodes.split(separator: ",").map { piece -> Int in
-            guard let n = Int(piece.trimmingCharacters(in: .whitespaces)), n >= 1 else { throw ConfigError("--nodes", "expected node counts ≥ 1, got '\(nodes)'") }
-            return n
-        }
+        let counts = try parseCounts(nodes, option: "--nodes", what: "node")
         let prediction = ScalingPrediction(baseline: baseline, network: network, mode: .weak, overlap: overlap == .on)
         let single = prediction.stepSeconds(ranks: 1)
         let perNode = baseline.globalBatch / max(baseline.ranks, 1)

@@ -64,13 +64,7 @@ struct ScalingCommand: ParsableCommand {
     func run() throws { try LocalRun.run(study) }
 
     private func study() throws {
-        let counts = try ranks.split(separator: ",").map { piece -> Int in
-            guard let r = Int(piece.trimmingCharacters(in: .whitespaces)), r >= 1 else {
-                throw ConfigError("--ranks", "expected rank counts ≥ 1 separated by commas, got '\(ranks)'")
-            }
-            return r
-        }
-        guard !counts.isEmpty else { throw ConfigError("--ranks", "needs at least one rank count") }
+        let counts = try parseCounts(ranks, option: "--ranks", what: "rank")
         guard let mode = ScalingStudy.Mode(rawValue: mode) else { throw ConfigError("--mode", "expected weak or strong, got '\(self.mode)'") }
         if mode == .strong, let r = counts.first(where: { batchSize % $0 != 0 }) {
             throw ConfigError("--batch-size", "strong scaling splits the global batch \(batchSize) over the ranks: not divisible by \(r)")

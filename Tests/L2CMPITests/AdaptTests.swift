@@ -7,6 +7,14 @@ final class AdaptTests: XCTestCase {
     /// A real second digit domain, fetched by deploy/fetch-data.sh (the test command runs it).
     static let mfeat = URL(fileURLWithPath: TestData.mnist).deletingLastPathComponent().appendingPathComponent("mfeat").path
 
+    /// A LeNet similarity network trained on MNIST for `steps` steps (1 rank); returns its checkpoint's path.
+    private func trainSimilarityNetwork(steps: Int, in folder: String) throws -> String {
+        let run = try Launcher.mpirun(ranks: 1, ["train-spn", "--data", TestData.mnist, "--model", "lenet", "--steps", "\(steps)", "--batch-size", "64",
+                                                 "--seed", "2", "--out", folder + "/spn"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        return folder + "/spn/spn.safetensors"
+    }
+
     /// CCN++ (cross-entropy on MNIST, KCL on the mfeat pairs from a frozen SPN, the domain loss behind gradient
     /// reversal) on 2 ranks × 48 + 48 trains the model of 1 rank × 96 + 96: SGD, 20 steps, every tensor within 1e-4.
     ///
@@ -17,13 +25,11 @@ final class AdaptTests: XCTestCase {
     func testCCNPlusPlusOnTwoRanksEqualsOneRank() throws {
         let folder = NSTemporaryDirectory() + "l2c-adapt-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let spn = try Launcher.mpirun(ranks: 1, ["train-spn", "--data", TestData.mnist, "--model", "lenet", "--steps", "20", "--batch-size", "64",
-                                                 "--seed", "2", "--out", folder + "/spn"])
-        XCTAssertEqual(spn.status, 0, spn.stderr)
+        let spn = try trainSimilarityNetwork(steps: 20, in: folder)
         var models: [Checkpoint.Contents] = []
         for ranks in [1, 2] {
             let run = try Launcher.mpirun(ranks: ranks, ["adapt", "--source", TestData.mnist, "--target", Self.mfeat, "--model", "lenet",
-                                                         "--method", "ccn++", "--spn", folder + "/spn/spn.safetensors", "--batch-size", "96",
+                                                         "--method", "ccn++", "--spn", spn, "--batch-size", "96",
                                                          "--steps", "20", "--optimizer", "sgd", "--lr", "0.001", "--seed", "4",
                                                          "--out", folder + "/adapt-\(ranks)"])
             XCTAssertEqual(run.status, 0, run.stderr)
@@ -49,11 +55,9 @@ final class AdaptTests: XCTestCase {
     func testAResumedRunEndsAsTheUninterruptedOne() throws {
         let folder = NSTemporaryDirectory() + "l2c-adapt-resume-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let spn = try Launcher.mpirun(ranks: 1, ["train-spn", "--data", TestData.mnist, "--model", "lenet", "--steps", "10", "--batch-size", "64",
-                                                 "--seed", "2", "--out", folder + "/spn"])
-        XCTAssertEqual(spn.status, 0, spn.stderr)
+        let spn = try trainSimilarityNetwork(steps: 10, in: folder)
         let common = ["adapt", "--source", TestData.mnist, "--target", Self.mfeat, "--model", "lenet", "--method", "ccn++",
-                      "--spn", folder + "/spn/spn.safetensors", "--batch-size", "64", "--steps", "24", "--optimizer", "sgd", "--lr", "0.01", "--seed", "5"]
+                      "--spn", spn, "--batch-size", "64", "--steps", "24", "--optimizer", "sgd", "--lr", "0.01", "--seed", "5"]
         let whole = try Launcher.mpirun(ranks: 2, common + ["--checkpoint-every", "17", "--keep-checkpoints", "5", "--out", folder + "/whole"])
         XCTAssertEqual(whole.status, 0, whole.stderr)
         let state = folder + "/whole/checkpoints/state-000001-adapt-step00000017.safetensors"
