@@ -6,14 +6,7 @@
 set -euo pipefail
 dir=${1:?usage: deploy/make-glyphs.sh DIR [--seed N] [--size 28] [--images 20] [--aux 24]}
 shift
-need=()
-for p in fonts-noto-core python3-pil; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
-done
-if [ ${#need[@]} -gt 0 ]; then
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq && apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+"$(dirname "$0")/install-deps.sh"    # fonts-noto-core and python3-pil among them
 if [ -f "$dir/manifest.tsv" ]; then echo "make-glyphs: $dir already holds a benchmark" >&2; exit 0; fi
 # Debian's own Python, which has Debian's Pillow.
 /usr/bin/python3 "$(dirname "$0")/make_glyphs.py" "$dir" "$@"

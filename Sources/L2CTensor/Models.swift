@@ -56,7 +56,7 @@ public enum Architecture: String, CaseIterable, Sendable {
     }
 
     /// Name of the output Linear layer in checkpoints.
-    var outputLayerName: String {
+    public var outputLayerName: String {
         switch self {
         case .mlp: return "fc3"
         case .lenet: return "fc2"

@@ -115,6 +115,8 @@ public struct LearningRateSchedule: Sendable, Equatable {
     public enum Decay: Sendable, Equatable {
         case step(period: Int, gamma: Float)
         case cosine(totalSteps: Int)
+        /// DANN's annealing (Ganin & Lempitsky): lr / (1 + 10p)^0.75 over training progress p ∈ [0, 1].
+        case dann(totalSteps: Int)
     }
     public let base: Float
     public let warmupSteps: Int
@@ -135,6 +137,9 @@ public struct LearningRateSchedule: Sendable, Equatable {
             let span = max(1, total - warmupSteps)
             let progress = min(1, Double(step - warmupSteps) / Double(span))
             return base * Float(0.5 * (1 + cos(Double.pi * progress)))
+        case .dann(let total):
+            let progress = min(1, Double(step - warmupSteps) / Double(max(1, total - 1 - warmupSteps)))
+            return base * Float(1 / pow(1 + 10 * progress, 0.75))
         }
     }
 }

@@ -13,7 +13,13 @@ public enum Checkpoint {
     public struct Contents {
         public var tensors: [String: (shape: [Int], values: [Float])]
         public var metadata: [String: String]
+        /// Tensors that are not floating point (e.g. PyTorch's I64 `num_batches_tracked`), by name: their dtype.
+        public var nonFloat: [String: String] = [:]
     }
+
+    /// Bytes per element of each safetensors dtype; F64, F16 and BF16 are read as Float, the others skipped.
+    static let dtypeBytes: [String: Int] = ["F32": 4, "F64": 8, "F16": 2, "BF16": 2, "I64": 8, "U64": 8, "I32": 4, "U32": 4,
+                                            "I16": 2, "U16": 2, "I8": 1, "U8": 1, "BOOL": 1]
 
     public static func save(_ path: String, tensors: [(name: String, tensor: Tensor)], metadata: [String: String]) throws {
         try Snapshot(tensors, metadata: metadata).write(to: path)
@@ -46,20 +52,22 @@ public enum Checkpoint {
             metadata = strings
         }
         let payloadBytes = data.count - dataStart
-        var entries: [(name: String, shape: [Int], range: Range<Int>)] = []
+        var entries: [(name: String, dtype: String, shape: [Int], range: Range<Int>)] = []
         for (name, value) in header where name != "__metadata__" {
             guard let entry = value as? [String: Any], let dtype = entry["dtype"] as? String,
                   let shape = entry["shape"] as? [Int], let offsets = entry["data_offsets"] as? [Int], offsets.count == 2 else {
                 throw CheckpointError(path, "tensor '\(name)': expected dtype (string), shape and data_offsets (integer arrays)")
             }
-            guard dtype == "F32" else { throw CheckpointError(path, "tensor '\(name)': dtype \(dtype), expected F32") }
+            guard let width = dtypeBytes[dtype] else {
+                throw CheckpointError(path, "tensor '\(name)': dtype \(dtype), expected one of \(dtypeBytes.keys.sorted().joined(separator: ", "))")
+            }
             guard shape.allSatisfy({ $0 >= 0 }), let count = elementCount(shape) else {
                 throw CheckpointError(path, "tensor '\(name)': shape \(shape) is negative or too large")
             }
-            guard offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= payloadBytes, offsets[1] - offsets[0] == count * 4 else {
+            guard offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= payloadBytes, offsets[1] - offsets[0] == count * width else {
                 throw CheckpointError(path, "tensor '\(name)': data_offsets \(offsets) do not fit shape \(shape) and the \(payloadBytes) data bytes (truncated?)")
             }
-            entries.append((name, shape, offsets[0]..<offsets[1]))
+            entries.append((name, dtype, shape, offsets[0]..<offsets[1]))
         }
         if let expected = metadata["sha256"] {
             let actual = data.withUnsafeBytes { SHA256Digest.hex(UnsafeRawBufferPointer(rebasing: $0[dataStart...])) }
@@ -68,10 +76,11 @@ public enum Checkpoint {
             }
         }
         var contents = Contents(tensors: [:], metadata: metadata)
-        for (name, shape, range) in entries {
-            var values = [Float](repeating: 0, count: range.count / 4)
-            values.withUnsafeMutableBytes { dst in
-                data.copyBytes(to: dst.bindMemory(to: UInt8.self), from: (dataStart + range.lowerBound)..<(dataStart + range.upperBound))
+        for (name, dtype, shape, range) in entries {
+            let bytes = data.subdata(in: (dataStart + range.lowerBound)..<(dataStart + range.upperBound))
+            guard let values = floats(bytes, dtype: dtype) else {
+                contents.nonFloat[name] = dtype
+                continue
             }
             guard values.allSatisfy({ $0.isFinite }) else { throw CheckpointError(path, "tensor '\(name)': holds NaN or Inf") }
             contents.tensors[name] = (shape, values)
@@ -80,6 +89,22 @@ public enum Checkpoint {
     }
 
     /// The element count of a shape, nil when it overflows.
+    /// Little-endian F32, F64, F16 or BF16 elements as Float; nil for the other dtypes.
+    static func floats(_ bytes: Data, dtype: String) -> [Float]? {
+        bytes.withUnsafeBytes { raw -> [Float]? in
+            switch dtype {
+            case "F32":
+                var values = [Float](repeating: 0, count: raw.count / 4)
+                values.withUnsafeMutableBytes { $0.copyMemory(from: raw) }
+                return values
+            case "F64": return (0..<(raw.count / 8)).map { Float(Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self)))) }
+            case "F16": return (0..<(raw.count / 2)).map { Float(Float16(bitPattern: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self)))) }
+            case "BF16": return (0..<(raw.count / 2)).map { Float(bitPattern: UInt32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self))) << 16) }
+            default: return nil
+            }
+        }
+    }
+
     static func elementCount(_ shape: [Int]) -> Int? {
         var count = 1
         for d in shape {

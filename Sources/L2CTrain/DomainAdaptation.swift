@@ -32,6 +32,11 @@ public struct AdaptConfig: Sendable {
     public var clusteringWeight = 1.0
     /// λ_d, the weight of the domain loss.
     public var domainWeight = 1.0
+    /// Both domains resized (IDX, CSV) or decoded (image folders) to this size; nil: the source's size (224 for folders).
+    public var imageSize: Int?
+    public var batchNorm: DomainBatchNorm = .shared
+    /// Backbone weights from a safetensors file (`--init`), the classifier head skipped.
+    public var initialWeights: String?
     public var spnOptimization = Optimization()
     public var optimization = Optimization()
     public var out: String?
@@ -46,12 +51,13 @@ public struct AdaptConfig: Sendable {
         optimization.resumeOptions.merging(spnOptimization.resumeOptions.map { ("spn \($0.key)", $0.value) }) { a, _ in a }
             .merging(["--source": canonicalPath(source), "--target": canonicalPath(target), "--model": model.rawValue, "--method": method.rawValue,
                       "--loss": loss.rawValue, "--spn": spnCheckpoint.map(canonicalPath) ?? "", "--lco-weight": "\(clusteringWeight)",
-                      "--domain-weight": "\(domainWeight)"]) { a, _ in a }
+                      "--domain-weight": "\(domainWeight)", "--image-size": "\(imageSize ?? 0)", "--batchnorm": batchNorm.rawValue,
+                      "--init": initialWeights.map(canonicalPath) ?? ""]) { a, _ in a }
     }
 
     var fingerprint: String {
         [source, target, model.rawValue, method.rawValue, loss.rawValue, spnCheckpoint ?? "", "\(clusteringWeight)", "\(domainWeight)",
-         spnOptimization.fingerprint, optimization.fingerprint, out ?? ""].joined(separator: "|")
+         "\(imageSize ?? 0)", batchNorm.rawValue, initialWeights ?? "", spnOptimization.fingerprint, optimization.fingerprint, out ?? ""].joined(separator: "|")
     }
 }
 
@@ -63,13 +69,7 @@ public enum DomainAdaptation {
         let console = Console(rank: comm.rank)
         let session = try RunSession(command: "adapt", configuration: config.fingerprint, options: config.resumeOptions, out: config.out,
                                      policy: config.runPolicy, communicator: comm)
-        let (source, sourceTest, target, targetTest) = try comm.checked("loading data") { () -> (Dataset, Dataset, Dataset, Dataset) in
-            let source = try DatasetLoader.load(config.source, split: .train), target = try DatasetLoader.load(config.target, split: .train)
-            guard [target.channels, target.height, target.width] == [source.channels, source.height, source.width] else {
-                throw ConfigError("--target", "\(config.target) holds \(target.channels)×\(target.height)×\(target.width) images, the source \(source.channels)×\(source.height)×\(source.width): both domains need one image size")
-            }
-            return (source, try DatasetLoader.load(config.source, split: .test), target, try DatasetLoader.load(config.target, split: .test))
-        }
+        let (source, sourceTest, target, targetTest) = try comm.checked("loading data") { try loadDomains(config) }
         try comm.requireAgreement("the source and target set sizes", Int64(source.count &* 1_000_003 &+ target.count))
         let classes = (source.labels.max() ?? 0) + 1
         let log = try session.openMetricsLog()
@@ -80,7 +80,8 @@ public enum DomainAdaptation {
         var spn: SimilarityNetwork?
         if config.method.clusters {
             let network = try config.spnCheckpoint.map { path in try comm.checked("loading the SPN") { try SimilarityNetwork.load(path, communicator: comm) } }
-                ?? CrossTask.trainSimilarityNetwork(source, architecture: config.model, optimization: config.spnOptimization, log: log, session: session)
+                ?? CrossTask.trainSimilarityNetwork(source, architecture: config.model, optimization: config.spnOptimization,
+                                                    initialWeights: config.initialWeights, log: log, session: session)
             let scores = CrossTask.similarityScores(network, targetTest, globalBatch: config.spnOptimization.globalBatch, statistics: .batch,
                                                     seed: config.optimization.seed, communicator: comm)
             result["spn_f1_similar"] = JSONLine.round(scores.f1)
@@ -92,76 +93,126 @@ public enum DomainAdaptation {
         let model = config.model.build(channels: source.channels, height: source.height, width: source.width, outputs: classes,
                                        seed: config.optimization.seed &+ 2, communicator: config.optimization.batchNormCommunicator(comm))
         config.optimization.initialise(model)
+        if let path = config.initialWeights {
+            let report = try comm.checked("loading --init") {
+                try PretrainedWeights.load(path, into: model.stateTensors, skippingHead: config.model.outputLayerName)
+            }
+            console.log("init: \(path): \(report.summary)")
+            result["init"] = report.record
+        }
         let backbone = Sequential(model.layers.dropLast().map { ($0.name, $0.layer) })
         let classifier = model.layers.last!.layer as! Linear
         var rng = RandomGenerator(seed: config.optimization.seed &+ 3, stream: 0xd0)
         let reversal = GradientReversal()
         let domainHead = Sequential([("fc1", Linear(classifier.inFeatures, 100, rng: &rng)), ("relu", ReLU()), ("fc2", Linear(100, 2, rng: &rng))])
         // What a training state holds; read again after the loop moved the parameters into its flat buffers.
-        let stateTensors = { model.stateTensors + (config.method.adversarial ? domainHead.stateTensors.map { (name: "domain.\($0.name)", tensor: $0.tensor) } : []) }
+        let statistics = config.batchNorm == .perDomain ? DomainStatistics(model: model) : nil
+        // What a training state holds; read again after the loop moved the parameters into its flat buffers.
+        let stateTensors = {
+            model.stateTensors + (statistics?.stateTensors ?? [])
+                + (config.method.adversarial ? domainHead.stateTensors.map { (name: "domain.\($0.name)", tensor: $0.tensor) } : [])
+        }
         try session.replicate(stateTensors(), what: "model's")
         let parameters = model.parameters + (config.method.adversarial ? domainHead.parameters.map { (name: "domain.\($0.name)", parameter: $0.parameter) } : [])
+        // Per-domain passes run two backward passes a step: the gradient all-reduce waits for the second.
         let loop = try TrainingLoop(label: "adapt", sampleCount: source.count, optimization: config.optimization, parameters: parameters,
-                                    overlapping: backbone, log: log, session: session)
+                                    overlapping: statistics == nil ? backbone : nil, log: log, session: session)
         // Target batches: their own shuffle, keyed by the step like the source's (so resuming needs no state).
         let targetSchedule = try comm.checked("setting up the target sampler") {
             try DistributedSampler(sampleCount: target.count, globalBatch: config.optimization.globalBatch, rank: comm.rank, ranks: comm.size,
                                    seed: config.optimization.seed &+ 0x7a)
         }
-        console.log("adapt: \(config.method.rawValue), \(config.model.rawValue), \(source.count) source and \(target.count) target samples, \(classes) classes, \(comm.size) rank(s) × batch \(loop.localBatch) per domain, \(loop.steps) steps")
+        console.log("adapt: \(config.method.rawValue), \(config.model.rawValue), \(source.count) source and \(target.count) target samples at \(source.height)×\(source.width), \(classes) classes, BatchNorm \(config.batchNorm.rawValue), \(comm.size) rank(s) × batch \(loop.localBatch) per domain, \(loop.steps) steps")
         var targetEpoch = -1
         var targetBatches: [[Int]] = []
         let pairwise = config.loss.pairwise
-        let (lastLoss, seconds) = try loop.run(PhaseState(tensors: stateTensors())) { batch in
-            let local = loop.localBatch
-            let epoch = batch.step / targetSchedule.batchesPerEpoch
-            if epoch != targetEpoch { (targetEpoch, targetBatches) = (epoch, targetSchedule.epochBatches(epoch)) }
-            let targetIndices = targetBatches[batch.step % targetSchedule.batchesPerEpoch][(comm.rank * local)..<((comm.rank + 1) * local)]
-            let targetInput = target.batch(targetIndices)
-            // Source rows first, target rows after: one pass, BatchNorm statistics over both domains.
-            let input = concatenated(source.batch(batch.localIndices), targetInput)
-            batch.timer.lap(.input)
-            let features = backbone.forward(input, batch.pass)
-            let logits = classifier.forward(features, batch.pass)
-            batch.timer.lap(.forward)
+        let local = loop.localBatch
+
+        /// The loss terms on the features of one pass whose rows are `sourceLabels.count` source samples, then
+        /// `targetInput`'s samples (either part may be empty), and dL/dfeatures (the class layer's backward done).
+        /// The domain term's cross-entropy is a mean over both domains' 2B rows, whichever pass a row is in.
+        func terms(_ features: Tensor, sourceLabels: [Int], targetInput: Tensor?, step: Int, pass: Pass) -> (loss: Double, gradFeatures: Tensor) {
+            let (sourceRows, targetRows) = (sourceLabels.count, features.rows - sourceLabels.count)
+            let logits = classifier.forward(features, pass)
             let classes = logits.columns
             let gradLogits = Tensor(shape: logits.shape)
-            let (sourceLoss, sourceGrad) = CrossEntropy.evaluate(logits: Tensor(viewing: logits, offset: 0, shape: [local, classes]),
-                                                                 labels: batch.localIndices.map { source.labels[$0] }, communicator: comm)
-            gradLogits.data.update(from: sourceGrad.data, count: sourceGrad.count)
-            var loss = sourceLoss
-            if let spn, let pairwise {
-                let probs = Softmax.forward(Tensor(viewing: logits, offset: local * classes, shape: [local, classes]))
+            var loss = 0.0
+            if sourceRows > 0 {
+                let (sourceLoss, sourceGrad) = CrossEntropy.evaluate(logits: Tensor(viewing: logits, offset: 0, shape: [sourceRows, classes]),
+                                                                     labels: sourceLabels, communicator: comm)
+                gradLogits.data.update(from: sourceGrad.data, count: sourceGrad.count)
+                loss += sourceLoss
+            }
+            if let spn, let pairwise, let targetInput, targetRows > 0 {
+                let probs = Softmax.forward(Tensor(viewing: logits, offset: sourceRows * classes, shape: [targetRows, classes]))
                 let similarity = spn.head.predictedSimilarity(spn.pairTerms(targetInput, statistics: .batch, communicator: comm))
                 let result = pairwise.evaluate(localProbs: probs, similarity: similarity, communicator: comm)
                 let grad = Softmax.backward(probs: probs, gradProbs: result.gradProbs)
                 let weight = Float(config.clusteringWeight)
-                for i in 0..<grad.count { gradLogits[local * classes + i] = weight * grad[i] }
+                for i in 0..<grad.count { gradLogits[sourceRows * classes + i] = weight * grad[i] }
                 loss += config.clusteringWeight * result.loss
             }
             let gradFeatures = classifier.backward(gradLogits)
             if config.method.adversarial {
-                reversal.lambda = reversalWeight(progress: Double(batch.step) / Double(max(loop.steps - 1, 1)))
-                let domainLogits = domainHead.forward(reversal.forward(features, batch.pass), batch.pass)
-                let (domainLoss, domainGrad) = CrossEntropy.evaluate(logits: domainLogits, labels: [Int](repeating: 0, count: local) + [Int](repeating: 1, count: local),
+                reversal.lambda = reversalWeight(progress: Double(step) / Double(max(loop.steps - 1, 1)))
+                let domainLogits = domainHead.forward(reversal.forward(features, pass), pass)
+                let (domainLoss, domainGrad) = CrossEntropy.evaluate(logits: domainLogits, labels: [Int](repeating: 0, count: sourceRows) + [Int](repeating: 1, count: targetRows),
                                                                      communicator: comm)
-                let weight = Float(config.domainWeight)
+                // CrossEntropy averages over this pass's global rows; the term averages over both domains'.
+                let share = Double(features.rows) / Double(2 * local)
+                let weight = Float(config.domainWeight * share)
                 for i in 0..<domainGrad.count { domainGrad[i] *= weight }
                 let reversed = reversal.backward(domainHead.backward(domainGrad))
                 for i in 0..<gradFeatures.count { gradFeatures[i] += reversed[i] }
-                loss += config.domainWeight * domainLoss
+                loss += config.domainWeight * share * domainLoss
             }
-            batch.timer.lap(.loss)
-            _ = backbone.backward(gradFeatures)
-            batch.timer.lap(.backward)
+            return (loss, gradFeatures)
+        }
+
+        let (lastLoss, seconds) = try loop.run(PhaseState(tensors: stateTensors())) { batch in
+            let epoch = batch.step / targetSchedule.batchesPerEpoch
+            if epoch != targetEpoch { (targetEpoch, targetBatches) = (epoch, targetSchedule.epochBatches(epoch)) }
+            let targetIndices = targetBatches[batch.step % targetSchedule.batchesPerEpoch][(comm.rank * local)..<((comm.rank + 1) * local)]
+            let (sourceInput, targetInput) = (source.batch(batch.localIndices), target.batch(targetIndices))
+            let sourceLabels = batch.localIndices.map { source.labels[$0] }
+            batch.timer.lap(.input)
+            var loss = 0.0
+            if let statistics {
+                // Source rows with the source's statistics, then target rows with the target's.
+                let sourceTerms = terms(backbone.forward(sourceInput, batch.pass), sourceLabels: sourceLabels, targetInput: nil, step: batch.step, pass: batch.pass)
+                _ = backbone.backward(sourceTerms.gradFeatures)
+                statistics.swap()
+                // (Source-only still passes the target forward: its running statistics are the target's.)
+                let targetTerms = terms(backbone.forward(targetInput, batch.pass), sourceLabels: [], targetInput: targetInput, step: batch.step, pass: batch.pass)
+                if config.method != .sourceOnly { _ = backbone.backward(targetTerms.gradFeatures) }
+                statistics.swap()
+                loss = sourceTerms.loss + targetTerms.loss
+                batch.timer.lap(.backward)
+            } else {
+                // Source rows first, target rows after: one pass, BatchNorm statistics over both domains.
+                let features = backbone.forward(concatenated(sourceInput, targetInput), batch.pass)
+                batch.timer.lap(.forward)
+                let shared = terms(features, sourceLabels: sourceLabels, targetInput: targetInput, step: batch.step, pass: batch.pass)
+                batch.timer.lap(.loss)
+                _ = backbone.backward(shared.gradFeatures)
+                batch.timer.lap(.backward)
+                loss = shared.loss
+            }
             if (batch.step + 1) % loop.schedule.batchesPerEpoch == 0 {
+                let (sourceAccuracy, targetAccuracy) = scores()
                 log.write(["phase": "adapt-eval", "epoch": batch.epoch, "step": batch.step + 1,
-                           "source_acc": JSONLine.round(accuracy(model, sourceTest, comm)), "target_acc": JSONLine.round(accuracy(model, targetTest, comm))])
+                           "source_acc": JSONLine.round(sourceAccuracy), "target_acc": JSONLine.round(targetAccuracy)])
             }
             return loss
         }
+        /// Test accuracy on the source and on the target, each with its own BatchNorm statistics when per domain.
+        func scores() -> (source: Double, target: Double) {
+            let sourceAccuracy = accuracy(model, sourceTest, comm)
+            let targetAccuracy = statistics.map { $0.withTarget { accuracy(model, targetTest, comm) } } ?? accuracy(model, targetTest, comm)
+            return (sourceAccuracy, targetAccuracy)
+        }
         try session.finish()
-        let (targetAccuracy, sourceAccuracy) = (accuracy(model, targetTest, comm), accuracy(model, sourceTest, comm))
+        let (sourceAccuracy, targetAccuracy) = scores()
         console.log(String(format: "adapt: target test accuracy %.4f, source test accuracy %.4f", targetAccuracy, sourceAccuracy))
         result["target_acc"] = JSONLine.round(targetAccuracy)
         result["source_acc"] = JSONLine.round(sourceAccuracy)
@@ -171,9 +222,37 @@ public enum DomainAdaptation {
         result["state"] = session.latestState ?? NSNull()
         log.write(result.merging(["phase": "result"]) { mine, _ in mine })
         let metadata = ["format": "l2c-1", "model": config.model.rawValue, "outputs": "\(classes)", "channels": "\(source.channels)",
-                        "height": "\(source.height)", "width": "\(source.width)", "loss": "ce", "method": config.method.rawValue]
-        result["checkpoint"] = try session.writeCheckpoint("model.safetensors", tensors: model.stateTensors, metadata: metadata) ?? NSNull()
+                        "height": "\(source.height)", "width": "\(source.width)", "loss": "ce", "method": config.method.rawValue,
+                        "batchnorm": config.batchNorm == .perDomain ? "per-domain (the target's running statistics)" : "shared"]
+        // The model is for the target: with per-domain BatchNorm it carries the target's running statistics.
+        let write = { try session.writeCheckpoint("model.safetensors", tensors: model.stateTensors, metadata: metadata) }
+        let checkpoint: String? = try statistics.map { try $0.withTarget(write) } ?? write()
+        result["checkpoint"] = checkpoint ?? NSNull()
         return result
+    }
+
+    /// Source and target, train and test splits, at one image size: `--image-size`, or the source's. Image folders
+    /// (Office-31's `<domain>/images/<class>/`) are decoded at that size and must name the same classes.
+    static func loadDomains(_ config: AdaptConfig) throws -> (source: Dataset, sourceTest: Dataset, target: Dataset, targetTest: Dataset) {
+        if let size = config.imageSize, size < 1 { throw ConfigError("--image-size", "must be a positive number of pixels, got \(size)") }
+        if ImageFolderDataset.holdsImages(config.source), ImageFolderDataset.holdsImages(config.target) {
+            let (sourceClasses, targetClasses) = (try ImageFolder(config.source).classNames, try ImageFolder(config.target).classNames)
+            guard sourceClasses == targetClasses else {
+                let differ = Set(sourceClasses).symmetricDifference(targetClasses).sorted().prefix(5).joined(separator: ", ")
+                throw ConfigError("--target", "\(config.target) has \(targetClasses.count) class folders, the source \(sourceClasses.count): both domains need the same class names (differing: \(differ))")
+            }
+        }
+        let decodeSize = config.imageSize ?? 224
+        let source = try DatasetLoader.load(config.source, split: .train, imageSize: decodeSize)
+        let (height, width) = config.imageSize.map { ($0, $0) } ?? (source.height, source.width)
+        func sized(_ path: String, _ split: Split) throws -> Dataset {
+            try DatasetLoader.load(path, split: split, imageSize: decodeSize).resized(height: height, width: width)
+        }
+        let target = try sized(config.target, .train)
+        guard target.channels == source.channels else {
+            throw ConfigError("--target", "\(config.target) has \(target.channels) channel(s) per image, the source \(source.channels): both domains need the same")
+        }
+        return (source.resized(height: height, width: width), try sized(config.source, .test), target, try sized(config.target, .test))
     }
 
     /// Share of `data` the class layer labels correctly (the domains share their classes).

@@ -35,6 +35,8 @@ public enum DecayKind: String, CaseIterable, Sendable {
     case step
     /// A cosine from --lr down to 0 at the last step.
     case cosine
+    /// DANN's annealing: --lr / (1 + 10p)^0.75 over training progress p (Ganin & Lempitsky).
+    case dann
 }
 
 /// How a network is optimised: shared by every training command.
@@ -107,7 +109,15 @@ public struct Optimization: Sendable {
     /// The learning rate of each of `totalSteps` steps.
     public func schedule(totalSteps: Int) -> LearningRateSchedule {
         LearningRateSchedule(base: learningRate, warmupSteps: warmupSteps,
-                             decay: decay == .cosine ? .cosine(totalSteps: totalSteps) : .step(period: learningRateStep, gamma: learningRateGamma))
+                             decay: decayRule(totalSteps: totalSteps))
+    }
+
+    private func decayRule(totalSteps: Int) -> LearningRateSchedule.Decay {
+        switch decay {
+        case .step: return .step(period: learningRateStep, gamma: learningRateGamma)
+        case .cosine: return .cosine(totalSteps: totalSteps)
+        case .dann: return .dann(totalSteps: totalSteps)
+        }
     }
 
     /// Steps to run over a training set of `batchesPerEpoch` global batches (default 10 epochs).

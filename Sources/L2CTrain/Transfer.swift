@@ -19,12 +19,18 @@ public enum CrossTask {
     /// run's "spn" phase; a run resumed after it restores the finished network instead).
     /// `balance` = (classes, samples per class) draws class-balanced batches, as L2C does for many classes.
     public static func trainSimilarityNetwork(_ data: Dataset, architecture: Architecture, optimization: Optimization,
-                                              balance: (classes: Int, samples: Int)? = nil,
+                                              balance: (classes: Int, samples: Int)? = nil, initialWeights: String? = nil,
                                               log: MetricsLog, session: RunSession) throws -> SimilarityNetwork {
         let comm = session.communicator
         let network = SimilarityNetwork(architecture: architecture, channels: data.channels, height: data.height, width: data.width,
                                         seed: optimization.seed, communicator: optimization.batchNormCommunicator(comm))
         optimization.initialise(network.backbone)
+        if let path = initialWeights {
+            let report = try comm.checked("loading --init into the SPN") {
+                try PretrainedWeights.load(path, into: network.backbone.stateTensors, skippingHead: architecture.outputLayerName)
+            }
+            Console(rank: comm.rank).log("spn init: \(path): \(report.summary)")
+        }
         try session.replicate(network.stateTensors, what: "SPN's")
         if session.completedRecord("spn") != nil {
             try comm.checked("restoring the finished SPN") { try session.restoreCompleted("spn", into: network.stateTensors) }

@@ -148,16 +148,24 @@ public enum TransferExperiment {
 
     /// `l2c train-spn`: a similarity network on labelled classes, saved as OUT/spn.safetensors and scored on the
     /// pairs of the same classes' test split.
-    public static func trainSimilarityNetwork(data: String, model: Architecture, classes: [Int], optimization: Optimization,
+    /// `alphabets`: on an image-folder tree root/<alphabet>/<character>/, learn the characters of these alphabets
+    /// and score on the others' (unseen classes, as the target of cross-task transfer will be).
+    public static func trainSimilarityNetwork(data: String, model: Architecture, classes: [Int], alphabets: [String] = [], optimization: Optimization,
                                               balance: (classes: Int, samples: Int)?, out: String?, runPolicy: RunPolicy,
                                               communicator comm: any Communicator) throws -> [String: Any] {
         let options = optimization.resumeOptions.merging(["--data": canonicalPath(data), "--model": model.rawValue, "--classes": "\(classes)",
+                                                          "--alphabets": "\(alphabets)",
                                                           "--classes-per-batch": balance.map { "\($0.classes)x\($0.samples)" } ?? ""]) { a, _ in a }
-        let configuration = [data, model.rawValue, "\(classes)", optimization.fingerprint, balance.map { "\($0.classes)x\($0.samples)" } ?? "",
-                             out ?? ""].joined(separator: "|")
+        let configuration = [data, model.rawValue, "\(classes)", "\(alphabets)", optimization.fingerprint,
+                             balance.map { "\($0.classes)x\($0.samples)" } ?? "", out ?? ""].joined(separator: "|")
         let session = try RunSession(command: "train-spn", configuration: configuration, options: options, out: out, policy: runPolicy,
                                      communicator: comm)
         let (train, test) = try comm.checked("loading data") { () -> (Dataset, Dataset) in
+            if !alphabets.isEmpty {
+                let others = try ImageFolderReader.alphabets(in: data).filter { !alphabets.contains($0) }
+                let train = try ImageFolderReader.load(root: data, alphabets: alphabets).dataset
+                return (train, others.isEmpty ? train : try ImageFolderReader.load(root: data, alphabets: others).dataset)
+            }
             let train = try DatasetLoader.load(data, split: .train), test = try DatasetLoader.load(data, split: .test)
             return classes.isEmpty ? (train, test) : (try train.restricted(to: classes, option: "--classes"), try test.restricted(to: classes, option: "--classes"))
         }
@@ -171,7 +179,9 @@ public enum TransferExperiment {
         let scores = CrossTask.similarityScores(network, test, globalBatch: optimization.globalBatch, statistics: .batch,
                                                 seed: optimization.seed, communicator: comm)
         var result: [String: Any] = ["spn_precision_similar": JSONLine.round(scores.precision), "spn_recall_similar": JSONLine.round(scores.recall),
-                                     "spn_f1_similar": JSONLine.round(scores.f1), "classes": train.classes, "ranks": comm.size,
+                                     "spn_f1_similar": JSONLine.round(scores.f1), "ranks": comm.size,
+                                     // The classes learnt: their labels, or for alphabets (hundreds of characters) their number.
+                                     "classes": alphabets.isEmpty ? train.classes as Any : train.classes.count,
                                      "global_batch": optimization.globalBatch, "train_seconds": JSONLine.round(seconds, digits: 4),
                                      "checkpoint": NSNull(), "state": session.latestState ?? NSNull()]
         if let path = try session.writeCheckpoint("spn.safetensors", tensors: network.stateTensors, metadata: spnMetadata(model, train)) {

@@ -3,6 +3,7 @@ import L2CTensor
 import L2CTrain
 
 extension AdaptationMethod: ExpressibleByArgument {}
+extension DomainBatchNorm: ExpressibleByArgument {}
 
 struct AdaptCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -10,16 +11,18 @@ struct AdaptCommand: ParsableCommand {
         abstract: "Cross-domain transfer: train on a labelled source domain for an unlabelled target domain with the same classes (source-only, DANN, CCN+, CCN++).",
         discussion: """
         Every step draws a global source batch and a global target batch (independent shuffles, both sharded over \
-        the ranks) and passes them through one backbone together, BatchNorm statistics shared by both domains. \
+        the ranks) through one backbone: together, BatchNorm statistics shared by both domains (--batchnorm shared), or \
+        in one pass per domain with each domain's own statistics (--batchnorm per-domain). \
         Loss: cross-entropy on the source; CCN+ adds --lco-weight × KCL/MCL over all pairs of the global target batch, \
         the pairs labelled by a frozen similarity network (--spn, or one trained on the source's labels first); \
         DANN adds --domain-weight × a domain classifier's cross-entropy behind a gradient-reversal layer whose weight \
         rises as 2/(1+exp(−10p))−1 over training progress p (so, like a cosine schedule, it follows --steps/--epochs: \
-        a resumed run keeps them to continue bit for bit); CCN++ adds both. The target's labels only score. The \
+        a resumed run keeps them to continue bit for bit; --lr-schedule dann anneals the rate as DANN does); CCN++ adds \
+        both. The target's labels only score. The \
         JSON line holds target_acc, source_acc, method, loss, spn_f1_similar, ranks, global_batch, steps, checkpoint.
         """)
 
-    @Option(help: "Labelled source domain: a folder of MNIST IDX files (train and t10k) or a CSV file.")
+    @Option(help: "Labelled source domain: a folder of MNIST IDX files (train and t10k), a CSV file, or an image folder (<class>/*.jpg, or Office-31's <domain> with images/<class>/*.jpg).")
     var source: String
 
     @Option(help: "Unlabelled target domain with the same classes (its labels only score).")
@@ -42,6 +45,15 @@ struct AdaptCommand: ParsableCommand {
 
     @Option(name: .customLong("domain-weight"), help: "Weight λ_d of the domain loss.")
     var domainWeight: Double = 1
+
+    @Option(name: .customLong("image-size"), help: "Resize both domains to N×N (IDX/CSV: bilinear; image folders: decoded at N; default: the source's size, 224 for folders).")
+    var imageSize: Int?
+
+    @Option(help: "BatchNorm statistics: shared (one pass over both domains) or per-domain (a pass per domain, each with its own statistics; the target's score the target).")
+    var batchnorm: DomainBatchNorm = .shared
+
+    @Option(name: .customLong("init"), help: "Initialise the backbone (and the SPN trained here) from a safetensors file with the model's tensor names (torchvision's for ResNets); the classifier head is skipped. Reports loaded, missing, unexpected and mismatched tensors.")
+    var initialWeights: String?
 
     @Option(name: .customLong("spn-epochs"), help: "Epochs of the similarity network trained on the source.")
     var spnEpochs: Int = 10
@@ -69,6 +81,9 @@ struct AdaptCommand: ParsableCommand {
         config.spnCheckpoint = spn
         config.clusteringWeight = clusteringWeight
         config.domainWeight = domainWeight
+        config.imageSize = imageSize
+        config.batchNorm = batchnorm
+        config.initialWeights = initialWeights
         config.optimization = optimization.settings
         var spnOptimization = Optimization()
         (spnOptimization.globalBatch, spnOptimization.epochs, spnOptimization.learningRate, spnOptimization.seed) =

@@ -39,7 +39,7 @@ struct OptimizationOptions: ParsableArguments {
     @Option(name: .customLong("warmup-steps"), help: "Raise the learning rate linearly from --lr/N to --lr over the first N steps (large batches: the linear scaling rule needs it).")
     var warmupSteps = 0
 
-    @Option(name: .customLong("lr-schedule"), help: "After the warm-up: step (× --lr-gamma every --lr-step steps) or cosine (down to 0 at the last step).")
+    @Option(name: .customLong("lr-schedule"), help: "After the warm-up: step (× --lr-gamma every --lr-step steps), cosine (down to 0 at the last step) or dann (--lr/(1+10p)^0.75 over progress p, as DANN anneals).")
     var decay: DecayKind = .step
 
     @Option(name: .customLong("lars-trust"), help: "LARS trust coefficient τ: each layer's rate is --lr · τ · ‖w‖ / (‖∇‖ + weight decay · ‖w‖).")

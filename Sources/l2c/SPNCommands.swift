@@ -7,7 +7,7 @@ struct TrainSPNCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train-spn",
         abstract: "Train a similarity prediction network (backbone + L2C pair head) on labelled classes.",
-        discussion: "Every ordered pair of each global batch is a training example (same class or not). Writes OUT/spn.safetensors and scores the similar-pair precision/recall/F1 on the test split of the same classes.")
+        discussion: "Every ordered pair of each global batch is a training example (same class or not). Writes OUT/spn.safetensors and scores the similar-pair precision/recall/F1 on the test split of the same classes (with --alphabets: on the other alphabets).")
 
     @Option(help: "Dataset folder (MNIST IDX files) or CSV file.")
     var data: String
@@ -17,6 +17,9 @@ struct TrainSPNCommand: ParsableCommand {
 
     @Option(help: "Labelled classes to learn from, e.g. 0,1,2,3,4 (default: all).")
     var classes: String = ""
+
+    @Option(help: "Image-folder tree root/<alphabet>/<character>/*.png: the alphabets to learn from, comma-separated or @FILE (scored on the other alphabets; class-balanced batches of 20 × 5 by default).")
+    var alphabets: String?
 
     @OptionGroup(title: "Optimisation")
     var optimization: OptimizationOptions
@@ -35,11 +38,12 @@ struct TrainSPNCommand: ParsableCommand {
 
     func run() throws {
         let classes = self.classes.isEmpty ? [] : try parseClasses(self.classes)
+        let alphabets = try alphabets.map(parseNames) ?? []
         var settings = optimization.settings
-        let pair = balance.pair
+        let pair = alphabets.isEmpty ? balance.pair : (balance.classesPerBatch ?? 20, balance.samplesPerClass)
         if let pair { settings.globalBatch = pair.classes * pair.samples }
         MPIRuntime.run(threads: threads, stopsOnSignals: true) { comm in
-            try TransferExperiment.trainSimilarityNetwork(data: data, model: model, classes: classes, optimization: settings, balance: pair,
+            try TransferExperiment.trainSimilarityNetwork(data: data, model: model, classes: classes, alphabets: alphabets, optimization: settings, balance: pair,
                                                           out: out, runPolicy: longRun.policy, communicator: comm)
         }
     }

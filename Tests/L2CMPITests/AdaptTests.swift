@@ -1,4 +1,5 @@
 import Foundation
+import L2CData
 import L2CTrain
 import XCTest
 
@@ -23,13 +24,23 @@ final class AdaptTests: XCTestCase {
     /// We take it for the adversarial game amplifying rounding (not proven: a near-tie flipping in a max-pool
     /// would look the same); see the issue 11 note.
     func testCCNPlusPlusOnTwoRanksEqualsOneRank() throws {
+        try assertTwoRanksTrainTheModelOfOne(batchNorm: "shared")
+    }
+
+    /// The same with a pass per domain, each normalised by its own statistics (and the target's running
+    /// statistics in the model).
+    func testCCNPlusPlusWithPerDomainBatchNormOnTwoRanksEqualsOneRank() throws {
+        try assertTwoRanksTrainTheModelOfOne(batchNorm: "per-domain")
+    }
+
+    private func assertTwoRanksTrainTheModelOfOne(batchNorm: String) throws {
         let folder = NSTemporaryDirectory() + "l2c-adapt-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let spn = try trainSimilarityNetwork(steps: 20, in: folder)
         var models: [Checkpoint.Contents] = []
         for ranks in [1, 2] {
             let run = try Launcher.mpirun(ranks: ranks, ["adapt", "--source", TestData.mnist, "--target", Self.mfeat, "--model", "lenet",
-                                                         "--method", "ccn++", "--spn", spn, "--batch-size", "96",
+                                                         "--method", "ccn++", "--spn", spn, "--batch-size", "96", "--batchnorm", batchNorm,
                                                          "--steps", "20", "--optimizer", "sgd", "--lr", "0.001", "--seed", "4",
                                                          "--out", folder + "/adapt-\(ranks)"])
             XCTAssertEqual(run.status, 0, run.stderr)
@@ -47,6 +58,74 @@ final class AdaptTests: XCTestCase {
             let scale = max(a.values.map(abs).max() ?? 0, 1e-6)
             let error = zip(a.values, b.values).map { abs($0 - $1) }.max() ?? 0
             XCTAssertLessThanOrEqual(error, 1e-4 * scale, "\(name): max difference \(error), max magnitude \(scale)")
+        }
+    }
+
+    /// Office-31's layout (<domain>/images/<class>/*.jpg) as source and target, ResNet-18 decoded at 32×32, a pass
+    /// per domain, CCN++ with its SPN trained on the source, the backbone initialised from another run's
+    /// checkpoint (--init: everything loads but the classifier head).
+    func testOfficeLayoutDomainsTrainAResNetFromInitialWeights() throws {
+        let root = NSTemporaryDirectory() + "l2c-office-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try writeOfficeDomains(root, domains: ["amazon": 0, "webcam": 40])
+        let common = ["adapt", "--source", root + "/amazon", "--target", root + "/webcam", "--model", "resnet18", "--image-size", "32",
+                      "--batch-size", "8", "--optimizer", "sgd", "--lr", "0.01", "--seed", "3"]
+        let first = try Launcher.mpirun(ranks: 2, common + ["--method", "source-only", "--steps", "2", "--out", root + "/first"])
+        XCTAssertEqual(first.status, 0, first.stderr)
+        let run = try Launcher.mpirun(ranks: 2, common + ["--method", "ccn++", "--batchnorm", "per-domain", "--steps", "3", "--spn-epochs", "1",
+                                                          "--init", root + "/first/model.safetensors", "--out", root + "/second"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let summary = try XCTUnwrap(run.summary)
+        let initial = try XCTUnwrap(summary["init"] as? [String: Any])
+        XCTAssertEqual(initial["loaded"] as? Int, 100, "every tensor of the ResNet-18 backbone: 20 convolutions, 20 BatchNorms × 4")
+        XCTAssertEqual(initial["missing"] as? [String], [])
+        XCTAssertEqual(Set(initial["skipped_head"] as? [String] ?? []), ["fc.weight", "fc.bias"])
+        XCTAssertNotNil(summary["target_acc"] as? Double)
+        XCTAssertTrue(run.stderr.contains("spn init: "), "the SPN trained here starts from the same weights")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: root + "/second/model.safetensors"))
+    }
+
+    func testDomainsWithDifferentClassFoldersAreRejectedInOneLine() throws {
+        let root = NSTemporaryDirectory() + "l2c-office-classes-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try writeOfficeDomains(root, domains: ["amazon": 0, "dslr": 20])
+        try FileManager.default.moveItem(atPath: root + "/dslr/images/back_pack", toPath: root + "/dslr/images/backpack")
+        let run = try Launcher.mpirun(ranks: 2, ["adapt", "--source", root + "/amazon", "--target", root + "/dslr", "--model", "resnet18",
+                                                 "--image-size", "32", "--method", "source-only", "--steps", "1"])
+        XCTAssertNotEqual(run.status, 0)
+        XCTAssertTrue(run.stderr.contains("--target: \(root)/dslr has 2 class folders"), run.stderr)
+        XCTAssertTrue(run.stderr.contains("back_pack, backpack"), run.stderr)
+    }
+
+    /// The 8×8 UCI digits as a target of 28×28 MNIST: resized to the source's size, or both to --image-size.
+    func testATargetOfAnotherSizeIsResizedToTheSourceOrToTheImageSize() throws {
+        let digits = URL(fileURLWithPath: TestData.mnist).deletingLastPathComponent().appendingPathComponent("digits").path
+        for (extra, size) in [([String](), "28×28"), (["--image-size", "20"], "20×20")] {
+            let run = try Launcher.mpirun(ranks: 2, ["adapt", "--source", TestData.mnist, "--target", digits, "--model", "lenet",
+                                                     "--method", "source-only", "--steps", "2", "--batch-size", "32"] + extra)
+            XCTAssertEqual(run.status, 0, run.stderr)
+            XCTAssertTrue(run.stderr.contains("target samples at \(size)"), run.stderr)
+        }
+    }
+
+    /// Two classes of 8 JPEGs in each domain, the domain shifting every colour by `shift`.
+    private func writeOfficeDomains(_ root: String, domains: [String: Int]) throws {
+        for (domain, shift) in domains {
+            for (c, name) in ["back_pack", "bike"].enumerated() {
+                let folder = "\(root)/\(domain)/images/\(name)"
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+                for i in 0..<8 {
+                    let (w, h) = (40 + 2 * i, 36 + i)
+                    var pixels = [UInt8](repeating: 0, count: w * h * 3)
+                    for p in 0..<(w * h) {
+                        let t = (p * 5 + i * 11) % 40
+                        pixels[p * 3] = UInt8(min(255, (c == 0 ? 190 : 30) + t + shift))
+                        pixels[p * 3 + 1] = UInt8(min(255, 70 + t + shift))
+                        pixels[p * 3 + 2] = UInt8(min(255, (c == 0 ? 40 : 180) + t))
+                    }
+                    try JPEGWriter.write("\(folder)/frame_\(i).jpg", RGBImage(pixels: pixels, width: w, height: h))
+                }
+            }
         }
     }
 

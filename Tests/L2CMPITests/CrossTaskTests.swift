@@ -116,6 +116,21 @@ final class AlphabetTransferTests: XCTestCase {
 }
 
 extension AlphabetTransferTests {
+    /// `train-spn --alphabets`: the SPN learns the characters of the named alphabets and is scored on the others'
+    /// (unseen classes); its checkpoint serves `adapt --spn`.
+    func testTrainSPNLearnsNamedAlphabetsAndScoresOnTheOthers() throws {
+        let run = try Launcher.mpirun(ranks: 2, ["train-spn", "--data", root, "--model", "lenet", "--alphabets", "A,B",
+                                                 "--classes-per-batch", "4", "--samples-per-class", "4", "--epochs", "2", "--out", root + "/spn"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let summary = try XCTUnwrap(run.summary, run.stdout)
+        XCTAssertEqual(summary["classes"] as? Int, 8, "the characters of A and B")
+        XCTAssertEqual(summary["global_batch"] as? Int, 16, "4 classes × 4 samples")
+        XCTAssertNotNil(summary["spn_f1_similar"] as? Double)
+        let spn = try Checkpoint.load(root + "/spn/spn.safetensors")
+        XCTAssertEqual(spn.metadata["format"], "l2c-spn-1")
+        XCTAssertEqual([spn.metadata["height"], spn.metadata["width"]], ["20", "20"])
+    }
+
     /// Stopped while it clusters its second target alphabet, the run keeps the first alphabet's scores,
     /// continues the second bit for bit, and reports what an uninterrupted run reports.
     func testAnAlphabetRunStoppedInItsSecondAlphabetResumesWithTheSameScores() throws {

@@ -59,6 +59,14 @@ final class TrainingPiecesTests: XCTestCase {
         XCTAssertEqual(s.learningRate(atStep: 104), 0, accuracy: 1e-7)
     }
 
+    /// DANN anneals η₀/(1 + 10p)^0.75 over progress p = step/(steps − 1): η₀ at the first step, η₀/11^0.75 at the last.
+    func testDANNScheduleAnnealsOverProgress() {
+        let s = LearningRateSchedule(base: 0.01, decay: .dann(totalSteps: 101))
+        XCTAssertEqual(s.learningRate(atStep: 0), 0.01, accuracy: 1e-9)
+        XCTAssertEqual(s.learningRate(atStep: 50), 0.01 / powf(6, 0.75), accuracy: 1e-8, "p = 0.5")
+        XCTAssertEqual(s.learningRate(atStep: 100), 0.01 / powf(11, 0.75), accuracy: 1e-8, "p = 1")
+    }
+
     /// LARS: each layer steps by η·τ·‖w‖/(‖∇‖ + λ‖w‖) times its gradient; exempt parameters by η.
     func testLARSScalesEachLayersStepByItsTrustRatio() {
         let weight = Parameter(Tensor(shape: [2], values: [3, 4]), decays: true)        // ‖w‖ = 5
