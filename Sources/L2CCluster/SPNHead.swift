@@ -31,6 +31,9 @@ public final class SPNHead {
     public let linear2Bias: Parameter     // [2]
     public let epsilon: Float = 1e-5
     public let momentum: Float = 0.1
+    /// A pair is predicted similar when logit(similar) − logit(dissimilar) > decisionMargin: the log-odds
+    /// log(τ/(1−τ)) of the probability threshold τ (0: τ = ½). Chosen on held-out pairs after training.
+    public var decisionMargin: Float = 0
 
     public init(features: Int, rng: inout RandomGenerator) {
         self.features = features
@@ -280,6 +283,16 @@ public final class SPNHead {
     public func predictedSimilarity(_ terms: PairTerms) -> PredictedSimilarity {
         PredictedSimilarity(head: self, terms: terms)
     }
+
+    /// logit(similar) − logit(dissimilar) of the pairs (i, 0..<N) for each outer row i of `rows`, row-major into `out`.
+    public func margins(_ terms: PairTerms, rows: Range<Int>, into out: UnsafeMutablePointer<Float>) {
+        let n = terms.total
+        let hiddenOut = Tensor(shape: [n, hidden]), logits = Tensor(shape: [n, 2])
+        for (r, i) in rows.enumerated() {
+            rowLogits(terms, row: i, hiddenOut: hiddenOut, logits: logits)
+            for j in 0..<n { out[r * n + j] = logits[2 * j + 1] - logits[2 * j] }
+        }
+    }
 }
 
 /// Pair supervision predicted by an SPN head, computed row by row on demand (no N×N matrix is kept).
@@ -293,7 +306,7 @@ public struct PredictedSimilarity: PairSimilarity {
         let hiddenOut = Tensor(shape: [n, head.hidden]), logits = Tensor(shape: [n, 2])
         for (r, i) in rows.enumerated() {
             head.rowLogits(terms, row: i, hiddenOut: hiddenOut, logits: logits)
-            for j in 0..<n { out[r * n + j] = logits[2 * j + 1] > logits[2 * j] ? 1 : -1 }
+            for j in 0..<n { out[r * n + j] = logits[2 * j + 1] - logits[2 * j] > head.decisionMargin ? 1 : -1 }
         }
     }
 }

@@ -69,10 +69,12 @@ public enum AlphabetTransfer {
         var spn: SimilarityNetwork?
         if let auxiliary {
             console.log("spn: \(auxiliary.alphabets.count) auxiliary alphabets, \(auxiliary.classNames.count) characters, \(auxiliary.dataset.count) images")
-            let network = try CrossTask.trainSimilarityNetwork(auxiliary.dataset, architecture: config.model, optimization: config.spnOptimization,
-                                                               balance: config.balance, log: log, session: session)
+            let (learnt, heldOut) = SimilarityCheck.split(auxiliary.dataset, test: nil, seed: config.spnOptimization.seed)
+            let network = try CrossTask.trainSimilarityNetwork(learnt, architecture: config.model, optimization: config.spnOptimization,
+                                                               balance: config.balance, heldOut: heldOut, log: log, session: session)
+            summary.merge(network.checkSummary) { mine, _ in mine }
             if let path = try session.writeCheckpoint("spn.safetensors", tensors: network.stateTensors,
-                                                      metadata: TransferExperiment.spnMetadata(config.model, auxiliary.dataset)) {
+                                                      metadata: TransferExperiment.spnMetadata(network, learnt)) {
                 summary["spn_checkpoint"] = path
             }
             spn = network
@@ -110,6 +112,10 @@ public enum AlphabetTransfer {
                                                                                   statistics: config.spnStatistics, seed: optimization.seed,
                                                                                   communicator: comm).f1)
             }
+            let health = ClusteringHealth.measure(assignments: predictions, clusters: k, data: data, supervision: supervision,
+                                                  globalBatch: optimization.globalBatch, seed: optimization.seed, communicator: comm)
+            row["dissimilar_pairs_together"] = health.record["dissimilar_pairs_together"]
+            if let warning = health.warning { console.log("\(targets.alphabets[index]): \(warning)") }
             let kmeans = CrossTask.kMeansScores(data, clusters: k, seed: optimization.seed)
             row["clusters_estimated"] = estimated
             row["kmeans_acc"] = JSONLine.round(kmeans.accuracy)
@@ -125,7 +131,10 @@ public enum AlphabetTransfer {
             let values = rows.compactMap { ($0[key] as? Double) ?? ($0[key] as? Int).map(Double.init) }
             return values.isEmpty ? .nan : values.reduce(0, +) / Double(values.count)
         }
-        for key in ["acc", "nmi", "ari", "kmeans_acc", "clusters_estimated", "clusters_above_share"] { summary[key] = JSONLine.round(mean(key)) }
+        for key in ["acc", "nmi", "ari", "kmeans_acc", "clusters_estimated", "clusters_above_share", "dissimilar_pairs_together"] {
+            summary[key] = JSONLine.round(mean(key))
+        }
+        summary["collapsed_alphabets"] = rows.filter { ($0["dissimilar_pairs_together"] as? Double ?? 0) > ClusteringHealth.collapseThreshold }.count
         summary["clusters_true"] = JSONLine.round(mean("characters"))
         summary["count_error"] = JSONLine.round(rows.map { abs(Double($0["clusters_estimated"] as! Int) - Double($0["characters"] as! Int)) / Double($0["characters"] as! Int) }
             .reduce(0, +) / Double(max(rows.count, 1)))

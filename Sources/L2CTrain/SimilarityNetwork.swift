@@ -1,3 +1,4 @@
+import Foundation
 import L2CCluster
 import L2CComm
 import L2CTensor
@@ -8,6 +9,8 @@ public final class SimilarityNetwork {
     public let backbone: Sequential
     public let head: SPNHead
     public let inputShape: [Int]
+    /// Its best score on held-out classes while it trained (nil when nothing was held out).
+    public internal(set) var heldOutScore: SimilarityCheck.Score?
 
     public init(architecture: Architecture, channels: Int, height: Int, width: Int, seed: UInt64, communicator: (any Communicator)?) {
         self.architecture = architecture
@@ -46,7 +49,46 @@ public final class SimilarityNetwork {
         let network = SimilarityNetwork(architecture: architecture, channels: try field("channels"), height: try field("height"),
                                         width: try field("width"), seed: 0, communicator: communicator)
         try Checkpoint.restore(contents, into: network.stateTensors, path: path)
+        if let margin = meta["decision_margin"] {
+            guard let value = Float(margin), value.isFinite else { throw CheckpointError(path, "metadata 'decision_margin': expected a number, found \(margin)") }
+            network.head.decisionMargin = value
+        }
         return network
+    }
+
+    /// What a checkpoint's metadata says of the decision threshold and the held-out score.
+    var checkMetadata: [String: String] {
+        var meta = ["decision_margin": "\(head.decisionMargin)"]
+        if let score = heldOutScore {
+            meta["similarity_threshold"] = String(format: "%.4f", score.threshold)
+            meta["heldout_f1"] = String(format: "%.4f", score.f1)
+        }
+        return meta
+    }
+
+    /// The held-out score as a finished phase's record, and back.
+    var checkRecord: [String: String] {
+        heldOutScore.map { ["spn.best": "0 \($0.margin) \($0.precision) \($0.recall) \($0.f1)"] } ?? [:]
+    }
+
+    func restoreCheck(from record: [String: String]) {
+        guard let (score, _) = record["spn.best"].flatMap(Self.parseScore) else { return }
+        heldOutScore = score
+        head.decisionMargin = score.margin
+    }
+
+    /// "step margin precision recall f1" → the score and its step.
+    static func parseScore(_ text: String) -> (score: SimilarityCheck.Score, step: Int)? {
+        let fields = text.split(separator: " ")
+        guard fields.count == 5, let step = Int(fields[0]), let margin = Float(fields[1]), let precision = Double(fields[2]),
+              let recall = Double(fields[3]), let f1 = Double(fields[4]) else { return nil }
+        return (SimilarityCheck.Score(margin: margin, precision: precision, recall: recall, f1: f1), step)
+    }
+
+    /// For JSON summaries: the held-out F1 and the threshold on p(similar) the network uses.
+    public var checkSummary: [String: Any] {
+        ["spn_heldout_f1": heldOutScore.map { JSONLine.round($0.f1) } ?? NSNull(),
+         "spn_threshold": JSONLine.round(1 / (1 + exp(-Double(head.decisionMargin))))]
     }
 
     /// Forward and backward over all pairs of the global batch; returns the global loss.

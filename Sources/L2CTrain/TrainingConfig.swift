@@ -45,6 +45,10 @@ public struct Optimization: Sendable {
     /// Either a step count or an epoch count; steps win when both are set.
     public var steps: Int?
     public var epochs: Int?
+    /// Without --steps and --epochs: `defaultEpochs`, and at least `stepBudget` steps, so that a small training
+    /// set still gets a network trained (20 classes × 10 images are 2 batches an epoch).
+    public var defaultEpochs = 10
+    public var stepBudget = 0
     public var optimizer: OptimizerKind = .adam
     public var learningRate: Float = 1e-3
     public var momentum: Float = 0.9
@@ -84,7 +88,7 @@ public struct Optimization: Sendable {
     }
 
     public var fingerprint: String {
-        ["\(globalBatch)", "\(steps ?? -1)", "\(epochs ?? -1)", optimizer.rawValue, "\(learningRate)", "\(momentum)", "\(nesterov)",
+        ["\(globalBatch)", "\(steps ?? -1)", "\(epochs ?? -1)", "\(defaultEpochs)", "\(stepBudget)", optimizer.rawValue, "\(learningRate)", "\(momentum)", "\(nesterov)",
          "\(weightDecay)", "\(learningRateStep)", "\(learningRateGamma)", "\(seed)", "\(synchronizedBatchNorm)", "\(zeroResidualGamma)",
          "\(warmupSteps)", decay.rawValue, "\(larsTrust)"].joined(separator: "|")
     }
@@ -128,9 +132,20 @@ public struct Optimization: Sendable {
             guard steps >= 1 else { throw ConfigError("--steps", "must be at least 1, got \(steps)") }
             return steps
         }
-        let epochs = self.epochs ?? 10
-        guard epochs >= 1 else { throw ConfigError("--epochs", "must be at least 1, got \(epochs)") }
-        return epochs * batchesPerEpoch
+        if let epochs {
+            guard epochs >= 1 else { throw ConfigError("--epochs", "must be at least 1, got \(epochs)") }
+            return epochs * batchesPerEpoch
+        }
+        return max(defaultEpochs * batchesPerEpoch, stepBudget)
+    }
+
+    /// How the step count was chosen, for the console: "" when --steps or --epochs gave it.
+    public func lengthReason(batchesPerEpoch: Int) -> String {
+        guard steps == nil, epochs == nil, stepBudget > 0 else { return "" }
+        let floor = defaultEpochs * batchesPerEpoch
+        return stepBudget > floor
+            ? " (default: a budget of \(stepBudget) steps, \(String(format: "%.0f", Double(stepBudget) / Double(batchesPerEpoch))) epochs of \(batchesPerEpoch) batches; --steps or --epochs override)"
+            : " (default: \(defaultEpochs) epochs of \(batchesPerEpoch) batches, above the \(stepBudget)-step budget)"
     }
 }
 

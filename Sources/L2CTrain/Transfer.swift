@@ -15,13 +15,22 @@ public enum PairSupervision {
 /// The pieces of the L2C cross-task protocol: a similarity network learnt on labelled auxiliary classes,
 /// a clustering network trained on unlabelled target classes from its predicted pairs, and their scores.
 public enum CrossTask {
+    /// The default length of the similarity and clustering networks' training when neither --steps nor --epochs
+    /// is given: at least this many steps (and the command's default epochs). Chosen by measurement on a
+    /// 20 + 20-class set of 10 images each (README, "Defaults").
+    public static let stepBudget = 500
+
     /// Trains a similarity network on `data` with "same class" pair targets over each global batch (the
     /// run's "spn" phase; a run resumed after it restores the finished network instead).
     /// `balance` = (classes, samples per class) draws class-balanced batches, as L2C does for many classes.
+    /// `heldOut`: labelled data the network does not learn from (other classes where there are enough), scored
+    /// about 20 times while it trains; the best state is kept, with the decision threshold that suits those pairs
+    /// (`head.decisionMargin`), and a weak best score is warned about.
     public static func trainSimilarityNetwork(_ data: Dataset, architecture: Architecture, optimization: Optimization,
                                               balance: (classes: Int, samples: Int)? = nil, initialWeights: String? = nil,
-                                              log: MetricsLog, session: RunSession) throws -> SimilarityNetwork {
+                                              heldOut: Dataset? = nil, log: MetricsLog, session: RunSession) throws -> SimilarityNetwork {
         let comm = session.communicator
+        let console = Console(rank: comm.rank)
         let network = SimilarityNetwork(architecture: architecture, channels: data.channels, height: data.height, width: data.width,
                                         seed: optimization.seed, communicator: optimization.batchNormCommunicator(comm))
         optimization.initialise(network.backbone)
@@ -29,12 +38,13 @@ public enum CrossTask {
             let report = try comm.checked("loading --init into the SPN") {
                 try PretrainedWeights.load(path, into: network.backbone.stateTensors, skippingHead: architecture.outputLayerName)
             }
-            Console(rank: comm.rank).log("spn init: \(path): \(report.summary)")
+            console.log("spn init: \(path): \(report.summary)")
         }
         try session.replicate(network.stateTensors, what: "SPN's")
-        if session.completedRecord("spn") != nil {
+        if let record = session.completedRecord("spn") {
             try comm.checked("restoring the finished SPN") { try session.restoreCompleted("spn", into: network.stateTensors) }
-            Console(rank: comm.rank).log("spn: finished before the run stopped, restored from the state")
+            network.restoreCheck(from: record)
+            console.log("spn: finished before the run stopped, restored from the state")
             return network
         }
         let schedule = try balance.map { b in
@@ -44,14 +54,45 @@ public enum CrossTask {
         }
         let loop = try TrainingLoop(label: "spn", sampleCount: data.count, optimization: optimization,
                                     parameters: network.parameters, overlapping: network.backbone, log: log, schedule: schedule, session: session)
-        Console(rank: comm.rank).log("spn: \(architecture.rawValue) + pair head on \(data.count) samples of classes \(data.classes), \(loop.steps) steps")
-        _ = try loop.run(PhaseState(tensors: network.stateTensors)) { batch in
+        console.log("spn: \(architecture.rawValue) + pair head on \(data.count) samples of \(data.classes.count) classes, \(loop.steps) steps\(optimization.lengthReason(batchesPerEpoch: loop.schedule.batchesPerEpoch))"
+                    + (heldOut.map { ", checked on \($0.count) held-out samples of \($0.classes.count) classes" } ?? ""))
+        let check = heldOut.map { SimilarityCheck(heldOut: $0, globalBatch: optimization.globalBatch, ranks: comm.size, seed: optimization.seed &+ 0x43) }
+        // The best state so far and its score, in the training state too (a resumed run keeps the same best).
+        let bestTensors = check == nil ? [] : network.stateTensors.map { (name: "best.\($0.name)", tensor: Tensor(shape: $0.tensor.shape)) }
+        var best: (score: SimilarityCheck.Score, step: Int)?
+        let interval = max(loop.schedule.batchesPerEpoch, (loop.steps + 19) / 20)
+        func consider(step: Int) {
+            guard let check else { return }
+            let score = check.score(network, communicator: comm)
+            log.write(["phase": "spn-check", "step": step, "heldout_precision": JSONLine.round(score.precision), "heldout_recall": JSONLine.round(score.recall),
+                       "heldout_f1": JSONLine.round(score.f1), "threshold": JSONLine.round(score.threshold)])
+            console.log(String(format: "spn check at step %d: held-out F1 %.3f (precision %.3f, recall %.3f) at threshold %.3f; every pair similar: %.3f",
+                               step, score.f1, score.precision, score.recall, score.threshold, score.baseline))
+            guard best == nil || score.f1 > best!.score.f1 else { return }
+            best = (score, step)
+            for (source, copy) in zip(network.stateTensors, bestTensors) { copy.tensor.copy(from: source.tensor) }
+        }
+        let state = PhaseState(tensors: network.stateTensors + bestTensors, save: {
+            best.map { ["spn.best": "\($0.step) \($0.score.margin) \($0.score.precision) \($0.score.recall) \($0.score.f1)"] } ?? [:]
+        }, restore: { strings in
+            best = strings["spn.best"].flatMap(SimilarityNetwork.parseScore)
+        })
+        _ = try loop.run(state) { batch in
+            if batch.step > 0, batch.step % interval == 0 { consider(step: batch.step) }
             let similarity = LabelSimilarity(labels: batch.globalIndices.map { data.labels[$0] })
             let input = data.batch(batch.localIndices)
             batch.timer.lap(.input)
             return network.trainStep(input, similarity: similarity, pass: batch.pass, communicator: comm, timer: batch.timer)
         }
-        session.complete("spn", tensors: network.stateTensors)
+        consider(step: loop.steps)
+        if let best {
+            for (target, copy) in zip(network.stateTensors, bestTensors) { target.tensor.copy(from: copy.tensor) }
+            network.heldOutScore = best.score
+            network.head.decisionMargin = best.score.margin
+            console.log(String(format: "spn: kept the state of step %d, held-out F1 %.3f; pairs are similar above p = %.3f", best.step, best.score.f1, best.score.threshold))
+            if let warning = SimilarityCheck.warning(best.score) { console.log(warning) }
+        }
+        session.complete("spn", record: network.checkRecord, tensors: network.stateTensors)
         return network
     }
 
@@ -67,7 +108,7 @@ public enum CrossTask {
         try session.replicate(model.stateTensors, what: "clustering network's")
         let loop = try TrainingLoop(label: "cluster", phase: phase, sampleCount: data.count, optimization: optimization,
                                     parameters: model.parameters, overlapping: model, log: log, session: session)
-        Console(rank: comm.rank).log("cluster: \(architecture.rawValue), K=\(clusters), \(data.count) unlabelled samples, \(loop.steps) steps")
+        Console(rank: comm.rank).log("cluster: \(architecture.rawValue), K=\(clusters), \(data.count) unlabelled samples, \(loop.steps) steps\(optimization.lengthReason(batchesPerEpoch: loop.schedule.batchesPerEpoch))")
         let (_, seconds) = try loop.run(PhaseState(tensors: model.stateTensors)) { batch in
             let input = data.batch(batch.localIndices)
             batch.timer.lap(.input)
@@ -95,19 +136,28 @@ public enum CrossTask {
     /// files are often sorted by class.
     static func forEachPredictedPair(_ network: SimilarityNetwork, _ data: Dataset, globalBatch: Int, statistics: SPNHead.Statistics,
                                      seed: UInt64, communicator comm: any Communicator, _ body: (Int, Int, Bool) -> Void) {
+        let margin = network.head.decisionMargin
+        forEachPairMargin(network, data, globalBatch: globalBatch, statistics: statistics, seed: seed, communicator: comm) { a, b, m in
+            body(a, b, m > margin)
+        }
+    }
+
+    /// The same pairs with the head's log-odds of "similar", logit(similar) − logit(dissimilar).
+    static func forEachPairMargin(_ network: SimilarityNetwork, _ data: Dataset, globalBatch: Int, statistics: SPNHead.Statistics,
+                                  seed: UInt64, communicator comm: any Communicator, _ body: (Int, Int, Float) -> Void) {
         let local = globalBatch / comm.size
         var rng = RandomGenerator(seed: seed, stream: 0x5343_4F52)
         let order = rng.permutation(data.count)
-        var predicted = [Int8](repeating: 0, count: local * globalBatch)
+        var margins = [Float](repeating: 0, count: local * globalBatch)
         for start in stride(from: 0, through: data.count - globalBatch, by: globalBatch) {
             let batch = Array(order[start..<(start + globalBatch)])
             let terms = network.pairTerms(data.batch(batch[(comm.rank * local)..<((comm.rank + 1) * local)]), statistics: statistics, communicator: comm)
-            predicted.withUnsafeMutableBufferPointer {
-                network.head.predictedSimilarity(terms).fill(rows: terms.firstRow..<(terms.firstRow + local), into: $0.baseAddress!)
+            margins.withUnsafeMutableBufferPointer {
+                network.head.margins(terms, rows: terms.firstRow..<(terms.firstRow + local), into: $0.baseAddress!)
             }
             for r in 0..<local {
                 let i = terms.firstRow + r
-                for j in 0..<globalBatch where j != i { body(batch[i], batch[j], predicted[r * globalBatch + j] > 0) }
+                for j in 0..<globalBatch where j != i { body(batch[i], batch[j], margins[r * globalBatch + j]) }
             }
         }
     }

@@ -58,10 +58,11 @@ public enum TransferExperiment {
         }
         let overlap = Set(config.auxiliaryClasses).intersection(config.targetClasses)
         guard overlap.isEmpty else { throw ConfigError("--target-classes", "classes \(overlap.sorted()) are also auxiliary classes") }
-        let (auxiliary, targetTrain, targetTest) = try comm.checked("loading data") { () -> (Dataset?, Dataset, Dataset) in
+        let (auxiliary, auxiliaryTest, targetTrain, targetTest) = try comm.checked("loading data") { () -> (Dataset?, Dataset?, Dataset, Dataset) in
             let train = try DatasetLoader.load(config.data, split: .train)
             let test = try DatasetLoader.load(config.data, split: .test)
             return (trainsSPN ? try train.restricted(to: config.auxiliaryClasses, option: "--aux-classes") : nil,
+                    trainsSPN ? try test.restricted(to: config.auxiliaryClasses, option: "--aux-classes") : nil,
                     try train.restricted(to: config.targetClasses, option: "--target-classes"),
                     try test.restricted(to: config.targetClasses, option: "--target-classes"))
         }
@@ -74,9 +75,11 @@ public enum TransferExperiment {
         let supervision: PairSupervision
         let spn: SimilarityNetwork?
         if let auxiliary {
-            let trained = try CrossTask.trainSimilarityNetwork(auxiliary, architecture: config.model, optimization: config.spnOptimization,
-                                                               balance: config.balance, log: log, session: session)
-            if let path = try session.writeCheckpoint("spn.safetensors", tensors: trained.stateTensors, metadata: spnMetadata(config.model, auxiliary)) {
+            let (learnt, heldOut) = SimilarityCheck.split(auxiliary, test: auxiliaryTest, seed: config.spnOptimization.seed)
+            let trained = try CrossTask.trainSimilarityNetwork(learnt, architecture: config.model, optimization: config.spnOptimization,
+                                                               balance: config.balance, heldOut: heldOut, log: log, session: session)
+            result.merge(trained.checkSummary) { mine, _ in mine }
+            if let path = try session.writeCheckpoint("spn.safetensors", tensors: trained.stateTensors, metadata: spnMetadata(trained, learnt)) {
                 result["spn_checkpoint"] = path
             }
             spn = trained
@@ -120,6 +123,11 @@ public enum TransferExperiment {
                                              minimumShare: config.minimumShare, seed: config.clusterOptimization.seed, communicator: comm)
         }
         result["clusters_above_share"] = bySize
+        let health = ClusteringHealth.measure(assignments: predictions, clusters: config.clusters, data: targetTest, supervision: supervision,
+                                              globalBatch: config.clusterOptimization.globalBatch, seed: config.clusterOptimization.seed,
+                                              communicator: comm)
+        result.merge(health.record) { mine, _ in mine }
+        if let warning = health.warning { console.log(warning) }
         let kmeans = CrossTask.kMeansScores(targetTest, clusters: config.clusters, seed: config.clusterOptimization.seed)
         console.log(String(format: "target test: acc %.4f nmi %.4f ari %.4f, %d clusters estimated (of %d true); k-means on pixels acc %.4f",
                            scores.accuracy, scores.nmi, scores.ari, estimated, config.targetClasses.count, kmeans.accuracy))
@@ -160,7 +168,7 @@ public enum TransferExperiment {
                              balance.map { "\($0.classes)x\($0.samples)" } ?? "", out ?? ""].joined(separator: "|")
         let session = try RunSession(command: "train-spn", configuration: configuration, options: options, out: out, policy: runPolicy,
                                      communicator: comm)
-        let (train, test) = try comm.checked("loading data") { () -> (Dataset, Dataset) in
+        let (all, test) = try comm.checked("loading data") { () -> (Dataset, Dataset) in
             if !alphabets.isEmpty {
                 let others = try ImageFolderReader.alphabets(in: data).filter { !alphabets.contains($0) }
                 let train = try ImageFolderReader.load(root: data, alphabets: alphabets).dataset
@@ -169,11 +177,13 @@ public enum TransferExperiment {
             let train = try DatasetLoader.load(data, split: .train), test = try DatasetLoader.load(data, split: .test)
             return classes.isEmpty ? (train, test) : (try train.restricted(to: classes, option: "--classes"), try test.restricted(to: classes, option: "--classes"))
         }
+        // Checked while it trains on held-out classes (alphabets: a tenth of the characters), or on the test split.
+        let (train, heldOut) = SimilarityCheck.split(all, test: alphabets.isEmpty ? test : nil, seed: optimization.seed)
         try comm.requireAgreement("the training set size", Int64(train.count))
         let log = try session.openMetricsLog()
         let start = Date()
         let network = try CrossTask.trainSimilarityNetwork(train, architecture: model, optimization: optimization, balance: balance,
-                                                           log: log, session: session)
+                                                           heldOut: heldOut, log: log, session: session)
         try session.finish()
         let seconds = Date().timeIntervalSince(start)
         let scores = CrossTask.similarityScores(network, test, globalBatch: optimization.globalBatch, statistics: .batch,
@@ -183,15 +193,15 @@ public enum TransferExperiment {
                                      // The classes learnt: their labels, or for alphabets (hundreds of characters) their number.
                                      "classes": alphabets.isEmpty ? train.classes as Any : train.classes.count,
                                      "global_batch": optimization.globalBatch, "train_seconds": JSONLine.round(seconds, digits: 4),
-                                     "checkpoint": NSNull(), "state": session.latestState ?? NSNull()]
-        if let path = try session.writeCheckpoint("spn.safetensors", tensors: network.stateTensors, metadata: spnMetadata(model, train)) {
+                                     "checkpoint": NSNull(), "state": session.latestState ?? NSNull()].merging(network.checkSummary) { a, _ in a }
+        if let path = try session.writeCheckpoint("spn.safetensors", tensors: network.stateTensors, metadata: spnMetadata(network, train)) {
             result["checkpoint"] = path
         }
         return result
     }
 
-    static func spnMetadata(_ model: Architecture, _ data: Dataset) -> [String: String] {
-        ["format": "l2c-spn-1", "model": model.rawValue, "channels": "\(data.channels)", "height": "\(data.height)", "width": "\(data.width)",
-         "classes": data.classes.map(String.init).joined(separator: ",")]
+    static func spnMetadata(_ network: SimilarityNetwork, _ data: Dataset) -> [String: String] {
+        ["format": "l2c-spn-1", "model": network.architecture.rawValue, "channels": "\(data.channels)", "height": "\(data.height)",
+         "width": "\(data.width)", "classes": data.classes.map(String.init).joined(separator: ",")].merging(network.checkMetadata) { a, _ in a }
     }
 }

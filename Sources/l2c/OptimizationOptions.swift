@@ -12,7 +12,7 @@ struct OptimizationOptions: ParsableArguments {
     @Option(help: "Optimisation steps (overrides --epochs).")
     var steps: Int?
 
-    @Option(help: "Epochs over the training set (default 10 when --steps is not given).")
+    @Option(help: "Epochs over the training set (default 10 when --steps is not given; train-spn and cluster: also at least \(CrossTask.stepBudget) steps).")
     var epochs: Int?
 
     @Option(help: "Optimiser: adam, sgd or lars (SGD with momentum and a layer-wise trust ratio, for large batches).")

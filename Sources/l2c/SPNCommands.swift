@@ -40,6 +40,7 @@ struct TrainSPNCommand: ParsableCommand {
         let classes = self.classes.isEmpty ? [] : try parseClasses(self.classes)
         let alphabets = try alphabets.map(parseNames) ?? []
         var settings = optimization.settings
+        settings.stepBudget = CrossTask.stepBudget
         let pair = alphabets.isEmpty ? balance.pair : (balance.classesPerBatch ?? 20, balance.samplesPerClass)
         if let pair { settings.globalBatch = pair.classes * pair.samples }
         MPIRuntime.run(threads: threads, stopsOnSignals: true) { comm in
@@ -109,6 +110,7 @@ struct ClusterCommand: ParsableCommand {
         config.spnStatistics = spnStatistics
         config.minimumShare = minimumShare
         config.clusterOptimization = optimization.settings
+        config.clusterOptimization.stepBudget = CrossTask.stepBudget
         config.out = out
         config.runPolicy = longRun.policy
         config.command = "cluster"

@@ -66,11 +66,11 @@ struct TransferCommand: ParsableCommand {
     @Option(name: .customLong("batch-size"), help: "Global minibatch of both networks.")
     var batchSize: Int = 100
 
-    @Option(help: "Epochs of the clustering network.")
-    var epochs: Int = 15
+    @Option(help: "Epochs of the clustering network (default: 15, and at least \(CrossTask.stepBudget) steps).")
+    var epochs: Int?
 
-    @Option(name: .customLong("spn-epochs"), help: "Epochs of the similarity network.")
-    var spnEpochs: Int = 10
+    @Option(name: .customLong("spn-epochs"), help: "Epochs of the similarity network (default: 10, and at least \(CrossTask.stepBudget) steps).")
+    var spnEpochs: Int?
 
     @Option(name: .customLong("lr"), help: "Adam learning rate of the clustering network.")
     var learningRate: Float = 1e-3
@@ -92,8 +92,9 @@ struct TransferCommand: ParsableCommand {
 
     func run() throws {
         var spn = Optimization(), cluster = Optimization()
-        (spn.globalBatch, spn.epochs, spn.learningRate, spn.seed) = (batchSize, spnEpochs, spnLearningRate, seed)
-        (cluster.globalBatch, cluster.epochs, cluster.learningRate, cluster.seed) = (batchSize, epochs, learningRate, seed)
+        (spn.globalBatch, spn.epochs, spn.defaultEpochs, spn.learningRate, spn.seed) = (batchSize, spnEpochs, 10, spnLearningRate, seed)
+        (cluster.globalBatch, cluster.epochs, cluster.defaultEpochs, cluster.learningRate, cluster.seed) = (batchSize, epochs, 15, learningRate, seed)
+        (spn.stepBudget, cluster.stepBudget) = (CrossTask.stepBudget, CrossTask.stepBudget)
         if let auxAlphabets = auxAlphabets ?? targetAlphabets.map({ _ in "" }) {
             var config = AlphabetTransferConfig(root: data)
             config.auxiliaryAlphabets = try parseNames(auxAlphabets)

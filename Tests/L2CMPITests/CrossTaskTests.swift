@@ -116,6 +116,19 @@ final class AlphabetTransferTests: XCTestCase {
 }
 
 extension AlphabetTransferTests {
+    /// The failure of a new user on a small set: epoch defaults gave both networks a handful of steps. Without
+    /// --epochs, each network now trains at least the step budget, and says so.
+    func testASmallSetTrainsForTheStepBudgetByDefault() throws {
+        let run = try Launcher.mpirun(ranks: 2, ["transfer", "--data", root, "--model", "lenet", "--aux-alphabets", "A,B", "--target-alphabets", "C",
+                                                 "--classes-per-batch", "4", "--samples-per-class", "4", "--batch-size", "20"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let budget = "\(CrossTask.stepBudget) steps (default: a budget of \(CrossTask.stepBudget) steps"
+        XCTAssertTrue(run.stderr.contains("spn: lenet + pair head on 80 samples") && run.stderr.contains(budget), run.stderr)
+        XCTAssertTrue(run.stderr.contains("cluster: lenet, K=4, 40 unlabelled samples, " + budget), run.stderr)
+        let summary = try XCTUnwrap(run.summary, run.stdout)
+        XCTAssertNotNil(summary["dissimilar_pairs_together"] as? Double, "the collapse check's number is reported")
+    }
+
     /// `train-spn --alphabets`: the SPN learns the characters of the named alphabets and is scored on the others'
     /// (unseen classes); its checkpoint serves `adapt --spn`.
     func testTrainSPNLearnsNamedAlphabetsAndScoresOnTheOthers() throws {
