@@ -69,12 +69,11 @@ public enum AlphabetTransfer {
         var spn: SimilarityNetwork?
         if let auxiliary {
             console.log("spn: \(auxiliary.alphabets.count) auxiliary alphabets, \(auxiliary.classNames.count) characters, \(auxiliary.dataset.count) images")
-            let (learnt, heldOut) = SimilarityCheck.split(auxiliary.dataset, test: nil, seed: config.spnOptimization.seed)
-            let network = try CrossTask.trainSimilarityNetwork(learnt, architecture: config.model, optimization: config.spnOptimization,
-                                                               balance: config.balance, heldOut: heldOut, log: log, session: session)
+            let network = try CrossTask.trainCheckedSimilarityNetwork(auxiliary.dataset, test: nil, architecture: config.model,
+                                                                      optimization: config.spnOptimization, balance: config.balance, log: log, session: session)
             summary.merge(network.checkSummary) { mine, _ in mine }
             if let path = try session.writeCheckpoint("spn.safetensors", tensors: network.stateTensors,
-                                                      metadata: TransferExperiment.spnMetadata(network, learnt)) {
+                                                      metadata: TransferExperiment.spnMetadata(network, auxiliary.dataset)) {
                 summary["spn_checkpoint"] = path
             }
             spn = network

@@ -33,7 +33,9 @@ public enum ClusterMerging {
         func root(_ x: Int) -> Int { var x = x; while parent[x] != x { x = parent[x] }; return x }
         for (n, a) in kept.enumerated() {
             for b in kept[(n + 1)...] {
-                if linkage(a, b) >= (linkage(a, a) + linkage(b, b)) / 4 { parent[root(a)] = root(b) }
+                // (Never on no evidence: an SPN that calls no pair similar links nothing.)
+                let between = linkage(a, b)
+                if between > 0, between >= (linkage(a, a) + linkage(b, b)) / 4 { parent[root(a)] = root(b) }
             }
         }
         return Set(kept.map(root)).count

@@ -34,7 +34,7 @@ public struct AdaptConfig: Sendable {
     public var domainWeight = 1.0
     /// Both domains resized (IDX, CSV) or decoded (image folders) to this size; nil: the source's size (224 for folders).
     public var imageSize: Int?
-    public var batchNorm: DomainBatchNorm = .shared
+    public var batchNorm: DomainBatchNorm = .perDomain
     /// Backbone weights from a safetensors file (`--init`), the classifier head skipped.
     public var initialWeights: String?
     public var spnOptimization = Optimization()
@@ -73,7 +73,7 @@ public enum DomainAdaptation {
         try comm.requireAgreement("the source and target set sizes", Int64(source.count &* 1_000_003 &+ target.count))
         let classes = (source.labels.max() ?? 0) + 1
         let log = try session.openMetricsLog()
-        var result: [String: Any] = ["method": config.method.rawValue, "loss": config.loss.rawValue, "ranks": comm.size,
+        var result: [String: Any] = ["method": config.method.rawValue, "loss": config.loss.rawValue, "ranks": comm.size, "batchnorm": config.batchNorm.rawValue,
                                      "global_batch": config.optimization.globalBatch, "spn_f1_similar": NSNull()]
 
         // The frozen similarity network that labels the target pairs.

@@ -21,6 +21,8 @@ public struct SimilarityCheck {
         /// The F1 of calling every pair similar, 2r/(1 + r) for a share r of similar pairs: what a network that
         /// learnt nothing reaches with the best threshold.
         public var baseline: Double = 0
+        /// The F1 at the threshold the network decides with (`head.decisionMargin`).
+        public var usedF1: Double = 0
     }
 
     public let heldOut: Dataset
@@ -60,6 +62,10 @@ public struct SimilarityCheck {
                              recall: truePositives / max(similar, 1), f1: f1)
             }
         }
+        // At the network's own margin: the bins from its edge up.
+        let usedBin = min(max(Int(((network.head.decisionMargin - Self.low) / Self.width).rounded(.up)), 0), Self.bins - 1)
+        let usedTP = counts[usedBin..<Self.bins].reduce(0, +), usedFP = counts[(Self.bins + usedBin)...].reduce(0, +)
+        best.usedF1 = 2 * usedTP / max(2 * usedTP + usedFP + (similar - usedTP), 1)
         let pairs = counts.reduce(0, +)
         best.baseline = pairs > 0 ? 2 * (similar / pairs) / (1 + similar / pairs) : 0
         return best
@@ -86,8 +92,8 @@ public struct SimilarityCheck {
 
     /// The warning when even the best held-out score is weak, with what to try.
     public static func warning(_ score: Score) -> String? {
-        guard score.f1 < weakF1 || score.f1 < score.baseline + weakGain else { return nil }
-        return String(format: "warning: the similarity network has not learnt to tell pairs of held-out classes apart: best F1 %.3f (precision %.3f, recall %.3f at threshold %.3f), where calling every pair similar scores %.3f (warned below %.2f or within %.2f of that). Clustering from its pairs will be poor. Try more SPN steps (--spn-epochs or --steps), another SPN learning rate, more auxiliary classes or images, or check that the auxiliary images look like the target's.",
-                      score.f1, score.precision, score.recall, score.threshold, score.baseline, weakF1, weakGain)
+        guard score.usedF1 < weakF1 || score.usedF1 < score.baseline + weakGain else { return nil }
+        return String(format: "warning: the similarity network does not tell pairs of held-out classes apart: F1 %.3f at its threshold p = 0.5 (best %.3f at p = %.3f), where calling every pair similar scores %.3f (warned below %.2f or within %.2f of that). Clustering from its pairs will be poor. Try more SPN steps (--spn-epochs or --steps), another SPN learning rate, more auxiliary classes or images, or check that the auxiliary images look like the target's.",
+                      score.usedF1, score.f1, score.threshold, score.baseline, weakF1, weakGain)
     }
 }

@@ -11,6 +11,10 @@ public final class SimilarityNetwork {
     public let inputShape: [Int]
     /// Its best score on held-out classes while it trained (nil when nothing was held out).
     public internal(set) var heldOutScore: SimilarityCheck.Score?
+    /// The step of that score.
+    public internal(set) var heldOutStep: Int?
+    /// Steps of its training loop (in this run).
+    public internal(set) var trainedSteps = 0
 
     public init(architecture: Architecture, channels: Int, height: Int, width: Int, seed: UInt64, communicator: (any Communicator)?) {
         self.architecture = architecture
@@ -58,37 +62,46 @@ public final class SimilarityNetwork {
 
     /// What a checkpoint's metadata says of the decision threshold and the held-out score.
     var checkMetadata: [String: String] {
-        var meta = ["decision_margin": "\(head.decisionMargin)"]
-        if let score = heldOutScore {
-            meta["similarity_threshold"] = String(format: "%.4f", score.threshold)
-            meta["heldout_f1"] = String(format: "%.4f", score.f1)
-        }
+        var meta = ["decision_margin": "\(head.decisionMargin)", "similarity_threshold": String(format: "%.4f", threshold)]
+        if let score = heldOutScore { meta["heldout_f1"] = String(format: "%.4f", score.usedF1) }
         return meta
     }
 
     /// The held-out score as a finished phase's record, and back.
     var checkRecord: [String: String] {
-        heldOutScore.map { ["spn.best": "0 \($0.margin) \($0.precision) \($0.recall) \($0.f1)"] } ?? [:]
+        (heldOutScore.map { ["spn.best": Self.encode($0, step: heldOutStep ?? 0)] } ?? [:])
+            .merging(["spn.margin": "\(head.decisionMargin)", "spn.steps": "\(trainedSteps)"]) { a, _ in a }
     }
 
     func restoreCheck(from record: [String: String]) {
-        guard let (score, _) = record["spn.best"].flatMap(Self.parseScore) else { return }
-        heldOutScore = score
-        head.decisionMargin = score.margin
+        let best = record["spn.best"].flatMap(Self.parseScore)
+        (heldOutScore, heldOutStep) = (best?.score, best?.step)
+        head.decisionMargin = record["spn.margin"].flatMap(Float.init) ?? 0
+        trainedSteps = record["spn.steps"].flatMap(Int.init) ?? 0
     }
 
-    /// "step margin precision recall f1" → the score and its step.
+    /// The probability threshold on p(similar) the head decides with: 1/(1 + e^(−margin)).
+    public var threshold: Double { 1 / (1 + exp(-Double(head.decisionMargin))) }
+
+    /// "step margin precision recall f1 baseline usedF1" ↔ the score and its step.
+    static func encode(_ score: SimilarityCheck.Score, step: Int) -> String {
+        "\(step) \(score.margin) \(score.precision) \(score.recall) \(score.f1) \(score.baseline) \(score.usedF1)"
+    }
+
     static func parseScore(_ text: String) -> (score: SimilarityCheck.Score, step: Int)? {
         let fields = text.split(separator: " ")
-        guard fields.count == 5, let step = Int(fields[0]), let margin = Float(fields[1]), let precision = Double(fields[2]),
-              let recall = Double(fields[3]), let f1 = Double(fields[4]) else { return nil }
-        return (SimilarityCheck.Score(margin: margin, precision: precision, recall: recall, f1: f1), step)
+        guard fields.count == 7, let step = Int(fields[0]), let margin = Float(fields[1]) else { return nil }
+        let values = fields[2...].compactMap { Double($0) }
+        guard values.count == 5 else { return nil }
+        return (SimilarityCheck.Score(margin: margin, precision: values[0], recall: values[1], f1: values[2], baseline: values[3], usedF1: values[4]), step)
     }
 
     /// For JSON summaries: the held-out F1 and the threshold on p(similar) the network uses.
     public var checkSummary: [String: Any] {
-        ["spn_heldout_f1": heldOutScore.map { JSONLine.round($0.f1) } ?? NSNull(),
-         "spn_threshold": JSONLine.round(1 / (1 + exp(-Double(head.decisionMargin))))]
+        ["spn_heldout_f1": heldOutScore.map { JSONLine.round($0.usedF1) } ?? NSNull(),
+         "spn_heldout_best_f1": heldOutScore.map { JSONLine.round($0.f1) } ?? NSNull(),
+         "spn_heldout_best_threshold": heldOutScore.map { JSONLine.round($0.threshold) } ?? NSNull(),
+         "spn_threshold": JSONLine.round(threshold)]
     }
 
     /// Forward and backward over all pairs of the global batch; returns the global loss.

@@ -75,11 +75,10 @@ public enum TransferExperiment {
         let supervision: PairSupervision
         let spn: SimilarityNetwork?
         if let auxiliary {
-            let (learnt, heldOut) = SimilarityCheck.split(auxiliary, test: auxiliaryTest, seed: config.spnOptimization.seed)
-            let trained = try CrossTask.trainSimilarityNetwork(learnt, architecture: config.model, optimization: config.spnOptimization,
-                                                               balance: config.balance, heldOut: heldOut, log: log, session: session)
+            let trained = try CrossTask.trainCheckedSimilarityNetwork(auxiliary, test: auxiliaryTest, architecture: config.model,
+                                                                      optimization: config.spnOptimization, balance: config.balance, log: log, session: session)
             result.merge(trained.checkSummary) { mine, _ in mine }
-            if let path = try session.writeCheckpoint("spn.safetensors", tensors: trained.stateTensors, metadata: spnMetadata(trained, learnt)) {
+            if let path = try session.writeCheckpoint("spn.safetensors", tensors: trained.stateTensors, metadata: spnMetadata(trained, auxiliary)) {
                 result["spn_checkpoint"] = path
             }
             spn = trained
@@ -177,13 +176,13 @@ public enum TransferExperiment {
             let train = try DatasetLoader.load(data, split: .train), test = try DatasetLoader.load(data, split: .test)
             return classes.isEmpty ? (train, test) : (try train.restricted(to: classes, option: "--classes"), try test.restricted(to: classes, option: "--classes"))
         }
-        // Checked while it trains on held-out classes (alphabets: a tenth of the characters), or on the test split.
-        let (train, heldOut) = SimilarityCheck.split(all, test: alphabets.isEmpty ? test : nil, seed: optimization.seed)
+        let train = all
         try comm.requireAgreement("the training set size", Int64(train.count))
         let log = try session.openMetricsLog()
         let start = Date()
-        let network = try CrossTask.trainSimilarityNetwork(train, architecture: model, optimization: optimization, balance: balance,
-                                                           heldOut: heldOut, log: log, session: session)
+        // Checked while it trains on held-out classes (alphabets: a tenth of the characters), or on the test split.
+        let network = try CrossTask.trainCheckedSimilarityNetwork(train, test: alphabets.isEmpty ? test : nil, architecture: model,
+                                                                  optimization: optimization, balance: balance, log: log, session: session)
         try session.finish()
         let seconds = Date().timeIntervalSince(start)
         let scores = CrossTask.similarityScores(network, test, globalBatch: optimization.globalBatch, statistics: .batch,

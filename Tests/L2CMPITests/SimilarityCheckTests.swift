@@ -3,8 +3,8 @@ import L2CData
 import L2CTrain
 import XCTest
 
-/// The similarity network checked while it trains: scored on held-out classes, its best state and the decision
-/// threshold that suits those pairs kept, a network that learnt nothing warned about.
+/// The similarity network checked while it trains: scored on held-out classes, its best state kept, the threshold
+/// that would suit those pairs reported, a network that learnt nothing warned about.
 final class SimilarityCheckTests: XCTestCase {
     private var root = ""
 
@@ -37,22 +37,25 @@ final class SimilarityCheckTests: XCTestCase {
         XCTAssertTrue(run.stderr.contains("spn check at step 3: held-out F1"), run.stderr)
         XCTAssertTrue(run.stderr.contains("spn check at step 60: held-out F1"), run.stderr)
         XCTAssertTrue(run.stderr.contains("spn: kept the state of step"), run.stderr)
+        XCTAssertTrue(run.stderr.contains("learning all 12 classes for"), "the check's classes are learnt too: \(run.stderr)")
         let summary = try XCTUnwrap(run.summary, run.stdout)
-        let f1 = try XCTUnwrap(summary["spn_heldout_f1"] as? Double)
-        let threshold = try XCTUnwrap(summary["spn_threshold"] as? Double)
+        let f1 = try XCTUnwrap(summary["spn_heldout_best_f1"] as? Double)
+        XCTAssertNotNil(summary["spn_heldout_f1"] as? Double, "the F1 at the threshold the network decides with")
+        let threshold = try XCTUnwrap(summary["spn_heldout_best_threshold"] as? Double)
         XCTAssertTrue(f1 > 0 && f1 <= 1 && threshold > 0 && threshold < 1, "F1 \(f1), threshold \(threshold)")
+        XCTAssertEqual(summary["spn_threshold"] as? Double, 0.5, "the network decides at p = 0.5")
         let checkpoint = try Checkpoint.load(root + "/spn/spn.safetensors")
-        XCTAssertEqual(checkpoint.metadata["similarity_threshold"].flatMap(Double.init) ?? -1, threshold, accuracy: 1e-4,
-                       "the threshold travels with the network")
+        XCTAssertEqual(checkpoint.metadata["similarity_threshold"], "0.5000", "the threshold travels with the network")
+        XCTAssertNotNil(checkpoint.metadata["heldout_f1"])
         XCTAssertNotNil(checkpoint.metadata["decision_margin"].flatMap(Float.init))
     }
 
-    /// The best state so far travels in the training state: resumed at step 30, the run keeps the same best and
-    /// writes the same network, byte for byte.
+    /// The best state so far travels in the training state: resumed at step 30 of the check, the run keeps the
+    /// same best, learns all classes for as long, and writes the same network, byte for byte.
     func testAResumedRunKeepsTheSameBestState() throws {
-        let whole = try trainSPN(["--steps", "60", "--checkpoint-every", "30", "--keep-checkpoints", "3"])
+        let whole = try trainSPN(["--steps", "60", "--checkpoint-every", "30", "--keep-checkpoints", "5"])
         XCTAssertEqual(whole.status, 0, whole.stderr)
-        let state = root + "/spn/checkpoints/state-000001-spn-step00000030.safetensors"
+        let state = root + "/spn/checkpoints/state-000001-spn.check-step00000030.safetensors"
         let resumed = try Launcher.mpirun(ranks: 2, ["train-spn", "--data", root + "/data", "--alphabets", "aux", "--model", "lenet", "--classes-per-batch", "4",
                                                      "--samples-per-class", "4", "--steps", "60", "--resume", state, "--out", root + "/resumed"])
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
@@ -64,7 +67,7 @@ final class SimilarityCheckTests: XCTestCase {
     func testAnSPNThatLearntNothingIsWarnedAbout() throws {
         let run = try trainSPN(["--steps", "1", "--lr", "0"])
         XCTAssertEqual(run.status, 0, run.stderr)
-        XCTAssertTrue(run.stderr.contains("warning: the similarity network has not learnt to tell pairs of held-out classes apart"), run.stderr)
+        XCTAssertTrue(run.stderr.contains("warning: the similarity network does not tell pairs of held-out classes apart"), run.stderr)
         XCTAssertTrue(run.stderr.contains("Try more SPN steps"), run.stderr)
     }
 }
