@@ -32,7 +32,7 @@ public final class SPNHead {
     public let epsilon: Float = 1e-5
     public let momentum: Float = 0.1
     /// A pair is predicted similar when logit(similar) − logit(dissimilar) > decisionMargin: the log-odds
-    /// log(τ/(1−τ)) of the probability threshold τ (0: τ = ½). Chosen on held-out pairs after training.
+    /// log(τ/(1−τ)) of the probability threshold τ (0: τ = ½, the default; a checkpoint's `decision_margin` restores it).
     public var decisionMargin: Float = 0
 
     public init(features: Int, rng: inout RandomGenerator) {
@@ -303,10 +303,8 @@ public struct PredictedSimilarity: PairSimilarity {
 
     public func fill(rows: Range<Int>, into out: UnsafeMutablePointer<Int8>) {
         let n = terms.total
-        let hiddenOut = Tensor(shape: [n, head.hidden]), logits = Tensor(shape: [n, 2])
-        for (r, i) in rows.enumerated() {
-            head.rowLogits(terms, row: i, hiddenOut: hiddenOut, logits: logits)
-            for j in 0..<n { out[r * n + j] = logits[2 * j + 1] - logits[2 * j] > head.decisionMargin ? 1 : -1 }
-        }
+        let margins = Tensor(shape: [rows.count, n])
+        head.margins(terms, rows: rows, into: margins.data)
+        for p in 0..<margins.count { out[p] = margins[p] > head.decisionMargin ? 1 : -1 }
     }
 }

@@ -88,7 +88,6 @@ public enum Checkpoint {
         return contents
     }
 
-    /// The element count of a shape, nil when it overflows.
     /// Little-endian F32, F64, F16 or BF16 elements as Float; nil for the other dtypes.
     static func floats(_ bytes: Data, dtype: String) -> [Float]? {
         bytes.withUnsafeBytes { raw -> [Float]? in
@@ -105,6 +104,7 @@ public enum Checkpoint {
         }
     }
 
+    /// The element count of a shape, nil when it overflows.
     static func elementCount(_ shape: [Int]) -> Int? {
         var count = 1
         for d in shape {

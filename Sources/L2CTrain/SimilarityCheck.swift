@@ -14,7 +14,7 @@ import L2CTensor
 public struct SimilarityCheck {
     public struct Score: Sendable {
         public let margin: Float
-        public var threshold: Double { 1 / (1 + exp(-Double(margin))) }
+        public var threshold: Double { SimilarityCheck.probability(margin: margin) }
         public let precision: Double
         public let recall: Double
         public let f1: Double
@@ -56,7 +56,7 @@ public struct SimilarityCheck {
         for k in stride(from: Self.bins - 1, through: 1, by: -1) {
             truePositives += counts[k]
             falsePositives += counts[Self.bins + k]
-            let f1 = 2 * truePositives / max(2 * truePositives + falsePositives + (similar - truePositives), 1)
+            let f1 = Self.f1(truePositives, falsePositives, falseNegatives: similar - truePositives)
             if f1 > best.f1 {
                 best = Score(margin: Self.low + Float(k) * Self.width, precision: truePositives / max(truePositives + falsePositives, 1),
                              recall: truePositives / max(similar, 1), f1: f1)
@@ -65,11 +65,19 @@ public struct SimilarityCheck {
         // At the network's own margin: the bins from its edge up.
         let usedBin = min(max(Int(((network.head.decisionMargin - Self.low) / Self.width).rounded(.up)), 0), Self.bins - 1)
         let usedTP = counts[usedBin..<Self.bins].reduce(0, +), usedFP = counts[(Self.bins + usedBin)...].reduce(0, +)
-        best.usedF1 = 2 * usedTP / max(2 * usedTP + usedFP + (similar - usedTP), 1)
+        best.usedF1 = Self.f1(usedTP, usedFP, falseNegatives: similar - usedTP)
         let pairs = counts.reduce(0, +)
         best.baseline = pairs > 0 ? 2 * (similar / pairs) / (1 + similar / pairs) : 0
         return best
     }
+
+    /// F1 = 2TP / (2TP + FP + FN), 0 without pairs.
+    static func f1(_ truePositives: Double, _ falsePositives: Double, falseNegatives: Double) -> Double {
+        2 * truePositives / max(2 * truePositives + falsePositives + falseNegatives, 1)
+    }
+
+    /// p(similar) = 1/(1 + e^(−m)) of a log-odds margin m.
+    public static func probability(margin: Float) -> Double { 1 / (1 + exp(-Double(margin))) }
 
     /// The classes to hold out of a labelled auxiliary set: a seeded tenth of them (at least 2), when it has at
     /// least 10; nil otherwise.

@@ -81,7 +81,7 @@ public final class SimilarityNetwork {
     }
 
     /// The probability threshold on p(similar) the head decides with: 1/(1 + e^(−margin)).
-    public var threshold: Double { 1 / (1 + exp(-Double(head.decisionMargin))) }
+    public var threshold: Double { SimilarityCheck.probability(margin: head.decisionMargin) }
 
     /// "step margin precision recall f1 baseline usedF1" ↔ the score and its step.
     static func encode(_ score: SimilarityCheck.Score, step: Int) -> String {

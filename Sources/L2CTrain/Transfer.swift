@@ -20,9 +20,6 @@ public enum CrossTask {
     /// 20 + 20-class set of 10 images each (README, "Defaults").
     public static let stepBudget = 200
 
-    /// Trains a similarity network on `data` with "same class" pair targets over each global batch (the
-    /// run's "spn" phase; a run resumed after it restores the finished network instead).
-    /// `balance` = (classes, samples per class) draws class-balanced batches, as L2C does for many classes.
     /// A similarity network on `data`, checked on held-out data (`SimilarityCheck.split`). With held-out classes,
     /// it first learns the others under the check (phase "spn.check"), which finds the best length; then it learns
     /// all of `data` for that length, scaled to the whole set (phase "spn"), so that no auxiliary class is lost
@@ -60,6 +57,9 @@ public enum CrossTask {
         return network
     }
 
+    /// Trains a similarity network on `data` with "same class" pair targets over each global batch (the
+    /// run's `phase`; a run resumed after it restores the finished network instead).
+    /// `balance` = (classes, samples per class) draws class-balanced batches, as L2C does for many classes.
     /// `heldOut`: labelled data the network does not learn from, scored about 20 times while it trains, a weak
     /// best score warned about. When its classes are unseen ones (as the target's will be), the best state is
     /// kept. (The threshold that maximises F1 there is reported, not used: it depends on the share of similar
