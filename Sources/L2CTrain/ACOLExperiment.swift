@@ -77,7 +77,7 @@ public enum ACOLExperiment {
         let log = try session.openMetricsLog()
         let loop = try TrainingLoop(label: "acol", sampleCount: data.count, optimization: config.optimization,
                                     parameters: model.parameters, overlapping: model, log: log, session: session)
-        console.log("acol: \(config.model.rawValue), \(config.parents) parents × \(config.duplicates) duplicates, c1..c4 = \(config.c1), \(config.c2), \(config.c3), \(config.c4), \(loop.steps) steps")
+        console.log("acol: \(config.model.rawValue), \(config.parents) parents × \(config.duplicates) duplicates, c1..c4 = \(config.c1), \(config.c2), \(config.c3), \(config.c4), \(loop.steps) steps\(config.optimization.augmentationNote)")
         var epochActivity = [Double](repeating: 0, count: acol.nodes)
         var revived = 0
         // The epoch's node activity and the revival count continue bit for bit on resume.
@@ -93,7 +93,7 @@ public enum ACOLExperiment {
         })
         let (lastLoss, seconds) = try loop.run(phase) { batch in
             let weight = config.garWarmup > 0 ? min(1, Double(batch.step + 1) / Double(config.garWarmup)) : 1
-            let input = data.batch(batch.localIndices)
+            let input = config.optimization.images(data, batch.localIndices, step: batch.step)
             batch.timer.lap(.input)
             let z = model.forward(input, batch.pass)
             batch.timer.lap(.forward)

@@ -122,7 +122,7 @@ public enum DomainAdaptation {
             try DistributedSampler(sampleCount: target.count, globalBatch: config.optimization.globalBatch, rank: comm.rank, ranks: comm.size,
                                    seed: config.optimization.seed &+ 0x7a)
         }
-        console.log("adapt: \(config.method.rawValue), \(config.model.rawValue), \(source.count) source and \(target.count) target samples at \(source.height)×\(source.width), \(classes) classes, BatchNorm \(config.batchNorm.rawValue), \(comm.size) rank(s) × batch \(loop.localBatch) per domain, \(loop.steps) steps")
+        console.log("adapt: \(config.method.rawValue), \(config.model.rawValue), \(source.count) source and \(target.count) target samples at \(source.height)×\(source.width), \(classes) classes, BatchNorm \(config.batchNorm.rawValue), \(comm.size) rank(s) × batch \(loop.localBatch) per domain, \(loop.steps) steps\(config.optimization.augmentationNote)")
         var targetEpoch = -1
         var targetBatches: [[Int]] = []
         let pairwise = config.loss.pairwise
@@ -173,7 +173,8 @@ public enum DomainAdaptation {
             let epoch = batch.step / targetSchedule.batchesPerEpoch
             if epoch != targetEpoch { (targetEpoch, targetBatches) = (epoch, targetSchedule.epochBatches(epoch)) }
             let targetIndices = targetBatches[batch.step % targetSchedule.batchesPerEpoch][(comm.rank * local)..<((comm.rank + 1) * local)]
-            let (sourceInput, targetInput) = (source.batch(batch.localIndices), target.batch(targetIndices))
+            let sourceInput = config.optimization.images(source, batch.localIndices, step: batch.step)
+            let targetInput = config.optimization.images(target, targetIndices, step: batch.step, stream: 0x7a)
             let sourceLabels = batch.localIndices.map { source.labels[$0] }
             batch.timer.lap(.input)
             var loss = 0.0

@@ -51,12 +51,15 @@ public final class Trainer {
         let (train, test) = try comm.checked("loading data") { () -> (any TrainingInput, Dataset?) in
             let train: any TrainingInput
             if ImageFolderDataset.holdsImages(config.data) {
+                guard config.optimization.augmentation == .none else {
+                    throw ConfigError("--augment", "\(config.data) is an image folder, streamed with its own random-resized crop and flip; --augment is for in-memory data (IDX, CSV)")
+                }
                 train = try StreamingImageInput(try ImageFolder(config.data), size: config.imageSize, workers: config.decodeWorkers,
                                                 badImages: config.badImages, optimization: config.optimization, firstStep: firstStep, communicator: comm) {
                     [rank = comm.rank] in FileHandle.standardError.write(Data("l2c: rank \(rank): \($0)\n".utf8))
                 }
             } else {
-                train = InMemoryInput(try DatasetLoader.load(config.data, split: .train, labelColumn: config.labelColumn))
+                train = InMemoryInput(try DatasetLoader.load(config.data, split: .train, labelColumn: config.labelColumn), optimization: config.optimization)
             }
             let test = config.evaluate ? try DatasetLoader.load(config.testData ?? config.data, split: .test, labelColumn: config.labelColumn,
                                                                 imageSize: config.imageSize) : nil
@@ -75,7 +78,7 @@ public final class Trainer {
         let log = try session.openMetricsLog()
         let loop = try TrainingLoop(label: "train", sampleCount: train.count, optimization: config.optimization,
                                     parameters: model.parameters, overlapping: model, log: log, session: session)
-        console.log("\(config.model.rawValue) on \(train.count) samples of \(train.channels)×\(train.height)×\(train.width), loss \(config.loss.rawValue), K=\(config.clusters), \(comm.size) rank(s) × batch \(loop.localBatch) = \(config.optimization.globalBatch), \(loop.steps) steps")
+        console.log("\(config.model.rawValue) on \(train.count) samples of \(train.channels)×\(train.height)×\(train.width), loss \(config.loss.rawValue), K=\(config.clusters), \(comm.size) rank(s) × batch \(loop.localBatch) = \(config.optimization.globalBatch), \(loop.steps) steps\(config.optimization.augmentationNote)")
         let (lastLoss, seconds) = try loop.run(PhaseState(tensors: model.stateTensors)) { batch in
             let (images, globalLabels) = try train.batch(batch, communicator: comm)
             batch.timer.lap(.input)

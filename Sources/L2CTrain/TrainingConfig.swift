@@ -68,6 +68,8 @@ public struct Optimization: Sendable {
     public var synchronizedBatchNorm = true
     /// ResNets: start each residual block's last BatchNorm γ at 0.
     public var zeroResidualGamma = false
+    /// Random geometric changes of each in-memory training image, keyed by (seed, step, sample).
+    public var augmentation: SampleAugmentation = .none
 
     public init() {}
 
@@ -82,6 +84,15 @@ public struct Optimization: Sendable {
         synchronizedBatchNorm ? TimedCommunicator(comm, into: .batchNorm) : nil
     }
 
+    /// This rank's training images of `indices` at `step`, each augmented as `augmentation` draws it for
+    /// (seed + stream, step, sample index); `stream` tells apart two datasets of one step (source and target).
+    public func images(_ data: Dataset, _ indices: ArraySlice<Int>, step: Int, stream: UInt64 = 0) -> Tensor {
+        augmentation.apply(data.batch(indices), samples: indices, step: step, seed: seed &+ stream)
+    }
+
+    /// ", images augmented by …" for a console line, or "".
+    public var augmentationNote: String { augmentation == .none ? "" : ", images augmented by \(augmentation.name)" }
+
     /// Initialisation options that apply after a model is built.
     public func initialise(_ model: any Layer) {
         if zeroResidualGamma { ResNet.zeroResidualGammas(in: model) }
@@ -90,7 +101,7 @@ public struct Optimization: Sendable {
     public var fingerprint: String {
         ["\(globalBatch)", "\(steps ?? -1)", "\(epochs ?? -1)", "\(defaultEpochs)", "\(stepBudget)", optimizer.rawValue, "\(learningRate)", "\(momentum)", "\(nesterov)",
          "\(weightDecay)", "\(learningRateStep)", "\(learningRateGamma)", "\(seed)", "\(synchronizedBatchNorm)", "\(zeroResidualGamma)",
-         "\(warmupSteps)", decay.rawValue, "\(larsTrust)"].joined(separator: "|")
+         "\(warmupSteps)", decay.rawValue, "\(larsTrust)", augmentation.name].joined(separator: "|")
     }
 
     /// The options that fix the trajectory, by option name: they cannot change when a run resumes.
@@ -99,7 +110,7 @@ public struct Optimization: Sendable {
         ["--batch-size": "\(globalBatch)", "--optimizer": optimizer.rawValue, "--lr": "\(learningRate)", "--momentum": "\(momentum)",
          "--nesterov": "\(nesterov)", "--weight-decay": "\(weightDecay)", "--lr-step": "\(learningRateStep)", "--lr-gamma": "\(learningRateGamma)",
          "--seed": "\(seed)", "--local-batchnorm": "\(!synchronizedBatchNorm)", "--zero-residual-gamma": "\(zeroResidualGamma)",
-         "--warmup-steps": "\(warmupSteps)", "--lr-schedule": decay.rawValue, "--lars-trust": "\(larsTrust)"]
+         "--warmup-steps": "\(warmupSteps)", "--lr-schedule": decay.rawValue, "--lars-trust": "\(larsTrust)", "--augment": augmentation.name]
     }
 
     public func makeOptimizer() -> any Optimizer {

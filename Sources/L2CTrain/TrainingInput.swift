@@ -18,7 +18,8 @@ protocol TrainingInput: AnyObject {
 /// IDX, CSV and the other in-memory formats.
 final class InMemoryInput: TrainingInput {
     let dataset: Dataset
-    init(_ dataset: Dataset) { self.dataset = dataset }
+    let optimization: Optimization
+    init(_ dataset: Dataset, optimization: Optimization) { (self.dataset, self.optimization) = (dataset, optimization) }
 
     var count: Int { dataset.count }
     var labels: [Int] { dataset.labels }
@@ -28,7 +29,7 @@ final class InMemoryInput: TrainingInput {
     var source: String { dataset.source }
 
     func batch(_ step: StepBatch, communicator: any Communicator) throws -> (images: Tensor, globalLabels: [Int]) {
-        (dataset.batch(step.localIndices), step.globalIndices.map { dataset.labels[$0] })
+        (optimization.images(dataset, step.localIndices, step: step.step), step.globalIndices.map { dataset.labels[$0] })
     }
 }
 

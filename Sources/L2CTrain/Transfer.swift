@@ -95,7 +95,7 @@ public enum CrossTask {
         }
         let loop = try TrainingLoop(label: "spn", phase: phase, sampleCount: data.count, optimization: optimization,
                                     parameters: network.parameters, overlapping: network.backbone, log: log, schedule: schedule, session: session)
-        console.log("spn: \(architecture.rawValue) + pair head on \(data.count) samples of \(data.classes.count) classes, \(loop.steps) steps\(optimization.lengthReason(batchesPerEpoch: loop.schedule.batchesPerEpoch))"
+        console.log("spn: \(architecture.rawValue) + pair head on \(data.count) samples of \(data.classes.count) classes, \(loop.steps) steps\(optimization.lengthReason(batchesPerEpoch: loop.schedule.batchesPerEpoch))\(optimization.augmentationNote)"
                     + (heldOut.map { ", checked on \($0.count) held-out samples of \($0.classes.count) classes" } ?? ""))
         let check = heldOut.map { SimilarityCheck(heldOut: $0, globalBatch: optimization.globalBatch, ranks: comm.size, seed: optimization.seed &+ 0x43) }
         let selects = heldOut.map { Set($0.classes).isDisjoint(with: data.classes) } ?? false
@@ -124,7 +124,7 @@ public enum CrossTask {
         _ = try loop.run(state) { batch in
             if batch.step > 0, batch.step % interval == 0 { consider(step: batch.step) }
             let similarity = LabelSimilarity(labels: batch.globalIndices.map { data.labels[$0] })
-            let input = data.batch(batch.localIndices)
+            let input = optimization.images(data, batch.localIndices, step: batch.step)
             batch.timer.lap(.input)
             return network.trainStep(input, similarity: similarity, pass: batch.pass, communicator: comm, timer: batch.timer)
         }
@@ -156,9 +156,9 @@ public enum CrossTask {
         try session.replicate(model.stateTensors, what: "clustering network's")
         let loop = try TrainingLoop(label: "cluster", phase: phase, sampleCount: data.count, optimization: optimization,
                                     parameters: model.parameters, overlapping: model, log: log, session: session)
-        Console(rank: comm.rank).log("cluster: \(architecture.rawValue), K=\(clusters), \(data.count) unlabelled samples, \(loop.steps) steps\(optimization.lengthReason(batchesPerEpoch: loop.schedule.batchesPerEpoch))")
+        Console(rank: comm.rank).log("cluster: \(architecture.rawValue), K=\(clusters), \(data.count) unlabelled samples, \(loop.steps) steps\(optimization.lengthReason(batchesPerEpoch: loop.schedule.batchesPerEpoch))\(optimization.augmentationNote)")
         let (_, seconds) = try loop.run(PhaseState(tensors: model.stateTensors)) { batch in
-            let input = data.batch(batch.localIndices)
+            let input = optimization.images(data, batch.localIndices, step: batch.step)
             batch.timer.lap(.input)
             let similarity: any PairSimilarity
             switch supervision {

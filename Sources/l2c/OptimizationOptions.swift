@@ -1,8 +1,13 @@
 import ArgumentParser
+import L2CData
 import L2CTrain
 
 extension OptimizerKind: ExpressibleByArgument {}
 extension DecayKind: ExpressibleByArgument {}
+extension SampleAugmentation: ExpressibleByArgument {
+    public init?(argument: String) { try? self.init(parsing: argument) }
+    public var defaultValueDescription: String { name }
+}
 
 /// The optimisation options every training command shares.
 struct OptimizationOptions: ParsableArguments {
@@ -57,6 +62,9 @@ struct OptimizationOptions: ParsableArguments {
     @Flag(name: .customLong("zero-residual-gamma"), help: "ResNets: start each residual block's last BatchNorm γ at 0 (each block starts as the identity).")
     var zeroResidualGamma = false
 
+    @Option(help: "Random changes of each training image: none, or a comma-separated list of affine (rotation ±10°, scale 0.9–1.1, shear ±10°, shift ±10%), crop (a shift of up to ±size/8 pixels) and flip (a horizontal mirror, not for digits or letters); drawn from (seed, step, sample), so independent of the rank count.")
+    var augment: SampleAugmentation = .none
+
     var settings: Optimization {
         var o = Optimization()
         o.globalBatch = batchSize
@@ -76,6 +84,7 @@ struct OptimizationOptions: ParsableArguments {
         o.logEvery = max(1, logEvery)
         o.synchronizedBatchNorm = !localBatchNorm
         o.zeroResidualGamma = zeroResidualGamma
+        o.augmentation = augment
         return o
     }
 }

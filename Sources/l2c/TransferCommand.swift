@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import L2CCluster
+import L2CData
 import L2CTensor
 import L2CTrain
 
@@ -81,6 +82,9 @@ struct TransferCommand: ParsableCommand {
     @Option(help: "Seed: a seeded run is reproducible.")
     var seed: UInt64 = 1
 
+    @Option(help: "Random changes of each training image of both networks: none, or a comma-separated list of affine, crop and flip (see l2c train --help).")
+    var augment: SampleAugmentation = .none
+
     @OptionGroup(title: "Long runs")
     var longRun: RunOptions
 
@@ -95,6 +99,7 @@ struct TransferCommand: ParsableCommand {
         (spn.globalBatch, spn.epochs, spn.defaultEpochs, spn.learningRate, spn.seed) = (batchSize, spnEpochs, 10, spnLearningRate, seed)
         (cluster.globalBatch, cluster.epochs, cluster.defaultEpochs, cluster.learningRate, cluster.seed) = (batchSize, epochs, 15, learningRate, seed)
         (spn.stepBudget, cluster.stepBudget) = (CrossTask.stepBudget, CrossTask.stepBudget)
+        (spn.augmentation, cluster.augmentation) = (augment, augment)
         if let auxAlphabets = auxAlphabets ?? targetAlphabets.map({ _ in "" }) {
             var config = AlphabetTransferConfig(root: data)
             config.auxiliaryAlphabets = try parseNames(auxAlphabets)

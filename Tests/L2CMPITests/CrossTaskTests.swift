@@ -23,7 +23,8 @@ final class CrossTaskTests: XCTestCase {
         return difference / scale
     }
 
-    /// SPN training and clustering from SPN predictions: 1 rank × 64 equals 2 ranks × 32 after 20 SGD steps.
+    /// SPN training and clustering from SPN predictions: 1 rank × 64 equals 2 ranks × 32 after 20 SGD steps, with
+    /// every image augmented (the draw follows the sample, not the rank).
     ///
     /// Both networks are compared over all their parameters at once: the BatchNorm shifts β of its backbone sit in front of
     /// the pair head's own BatchNorm, which removes most of any shift, so their gradients are nearly zero by
@@ -31,7 +32,7 @@ final class CrossTaskTests: XCTestCase {
     func testSPNAndClusteringOnTwoRanksEqualOneRank() throws {
         let work = NSTemporaryDirectory() + "l2c-crosstask-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: work) }
-        let sgd = ["--batch-size", "64", "--steps", "20", "--optimizer", "sgd", "--seed", "3"]
+        let sgd = ["--batch-size", "64", "--steps", "20", "--optimizer", "sgd", "--seed", "3", "--augment", "affine,crop"]
         var spns: [Checkpoint.Contents] = [], clusterings: [Checkpoint.Contents] = []
         for ranks in [1, 2] {
             let spnRun = try Launcher.mpirun(ranks: ranks, ["train-spn", "--data", Self.mnist, "--model", "lenet", "--classes", "0,1,2,3,4",
