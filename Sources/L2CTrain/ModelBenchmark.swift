@@ -115,6 +115,7 @@ public enum ModelBenchmark {
         let gflops = imagesPerSecond * 3 * forwardFlops / 1e9
         let threads = ComputeThreads.count
         let peak = MachinePeak.measure(threads: threads) * Double(comm.size)
+        let peakBF16 = MachinePeak.measureBF16(threads: threads).map { $0 * Double(comm.size) }
         let peakMemory = comm.max(Int64(LossBenchmark.peakResidentMegabytes()))
         let hosts = comm.hostCount()
         if options.profile && comm.rank == 0 {
@@ -142,6 +143,8 @@ public enum ModelBenchmark {
                 "gflops": JSONLine.round(gflops, digits: 4),
                 "peak_gflops": JSONLine.round(peak, digits: 4),
                 "peak_fraction": JSONLine.round(gflops / peak, digits: 3),
+                "peak_isa": CPUFeatures.detected.widestFMA,
+                "peak_bf16_gflops": peakBF16.map { JSONLine.round($0, digits: 4) } ?? NSNull(),
                 "peak_rss_mb": Int(peakMemory)]) { a, _ in a }
     }
 

@@ -101,7 +101,13 @@ public enum TransferExperiment {
             result["spn_precision_similar"] = JSONLine.round(scores.precision)
             result["spn_recall_similar"] = JSONLine.round(scores.recall)
             result["spn_f1_similar"] = JSONLine.round(scores.f1)
-            console.log(String(format: "spn on the target test pairs: similar precision %.3f recall %.3f F1 %.3f", scores.precision, scores.recall, scores.f1))
+            // What the best threshold would reach on the target (scored with its labels, as above; never used to train).
+            let targetBest = SimilarityCheck(heldOut: targetTest, globalBatch: config.clusterOptimization.globalBatch, ranks: comm.size,
+                                             seed: config.clusterOptimization.seed).score(spn, statistics: config.spnStatistics, communicator: comm)
+            result["spn_target_best_f1"] = JSONLine.round(targetBest.f1)
+            result["spn_target_best_threshold"] = JSONLine.round(targetBest.threshold)
+            console.log(String(format: "spn on the target test pairs: similar precision %.3f recall %.3f F1 %.3f at p = 0.5; best F1 %.3f (precision %.3f, recall %.3f) at p = %.3f",
+                               scores.precision, scores.recall, scores.f1, targetBest.f1, targetBest.precision, targetBest.recall, targetBest.threshold))
             supervision = .network(spn, statistics: config.spnStatistics)
         } else {
             result["spn_f1_similar"] = NSNull()

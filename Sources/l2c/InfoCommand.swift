@@ -14,7 +14,9 @@ struct InfoCommand: ParsableCommand {
         MPIRuntime.run(threads: threads) { comm in
             ["ranks": comm.size, "threads_per_rank": ComputeThreads.openBLASThreads, "mpi": MPICommunicator.libraryVersion,
              "openblas": ComputeThreads.openBLASConfig, "onednn": ComputeThreads.oneDNNVersion,
-             "onednn_channel_block": ActivationLayout.channelBlock]
+             "onednn_channel_block": ActivationLayout.channelBlock, "onednn_isa": ComputeThreads.oneDNNISA,
+             "cpu_fma": CPUFeatures.detected.widestFMA, "cpu_avx512_bf16": CPUFeatures.detected.avx512BF16,
+             "cpu_amx_bf16": CPUFeatures.detected.amxBF16, "cpu_native_bf16": CPUFeatures.detected.nativeBF16]
         }
     }
 }
