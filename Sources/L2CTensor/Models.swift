@@ -13,13 +13,15 @@ public enum Architecture: String, CaseIterable, Sendable {
     case resnet50
 
     /// The feature extractor for inputs of `channels`×`height`×`width`, and its feature width.
-    public func backbone(channels: Int, height: Int, width: Int, rng: inout RandomGenerator,
+    /// `precision` applies to the ResNets' convolutions (LeNet and the MLP run fp32).
+    public func backbone(channels: Int, height: Int, width: Int, precision: Precision = .fp32, rng: inout RandomGenerator,
                          communicator: (any Communicator)?) -> (network: Sequential, features: Int) {
         switch self {
         case .resnet18, .resnet34, .resnet50:
             // oneDNN ResNet on blocked activations; the small-image stem below 64 pixels a side.
             let resnet = ResNet(rawValue: rawValue)!
-            let trunk = resnet.trunk(inputChannels: channels, stem: .forImageSize(min(height, width)), rng: &rng, communicator: communicator)
+            let trunk = resnet.trunk(inputChannels: channels, stem: .forImageSize(min(height, width)), precision: precision, rng: &rng,
+                                     communicator: communicator)
             return (trunk, resnet.features)
         case .mlp:
             // The L2C MLP: in → 1000 → 1000, BatchNorm and ReLU after each.
@@ -55,6 +57,8 @@ public enum Architecture: String, CaseIterable, Sendable {
         }
     }
 
+    public var isResNet: Bool { ResNet(rawValue: rawValue) != nil }
+
     /// Name of the output Linear layer in checkpoints.
     public var outputLayerName: String {
         switch self {
@@ -66,10 +70,10 @@ public enum Architecture: String, CaseIterable, Sendable {
 
     /// Backbone plus a Linear layer to `outputs`, initialised from `seed`.
     /// BatchNorm layers synchronise their statistics through `communicator`.
-    public func build(channels: Int, height: Int, width: Int, outputs: Int, seed: UInt64,
+    public func build(channels: Int, height: Int, width: Int, outputs: Int, seed: UInt64, precision: Precision = .fp32,
                       communicator: (any Communicator)?) -> Sequential {
         var rng = RandomGenerator(seed: seed, stream: 0x1417)
-        let (network, features) = backbone(channels: channels, height: height, width: width, rng: &rng, communicator: communicator)
+        let (network, features) = backbone(channels: channels, height: height, width: width, precision: precision, rng: &rng, communicator: communicator)
         return Sequential(network.layers.map { ($0.name, $0.layer) } + [(outputLayerName, Linear(features, outputs, rng: &rng))])
     }
 }

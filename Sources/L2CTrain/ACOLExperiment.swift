@@ -69,9 +69,8 @@ public enum ACOLExperiment {
         var acol = ACOLGAR(parents: config.parents, duplicates: config.duplicates)
         (acol.c1, acol.c2, acol.c3, acol.c4) = (config.c1, config.c2, config.c3, config.c4)
         let data = train.dataset
-        let model = config.model.build(channels: data.channels, height: data.height, width: data.width, outputs: acol.nodes,
-                                       seed: config.optimization.seed, communicator: config.optimization.batchNormCommunicator(comm))
-        config.optimization.initialise(model)
+        let model = try config.optimization.build(config.model, channels: data.channels, height: data.height, width: data.width, outputs: acol.nodes,
+                                                  seed: config.optimization.seed, communicator: comm)
         try session.replicate(model.stateTensors, what: "model's")
         let output = model.layers.last!.layer as! Linear
         let log = try session.openMetricsLog()

@@ -90,9 +90,8 @@ public enum DomainAdaptation {
         }
 
         // One backbone for both domains, the class layer, and the domain head behind gradient reversal.
-        let model = config.model.build(channels: source.channels, height: source.height, width: source.width, outputs: classes,
-                                       seed: config.optimization.seed &+ 2, communicator: config.optimization.batchNormCommunicator(comm))
-        config.optimization.initialise(model)
+        let model = try config.optimization.build(config.model, channels: source.channels, height: source.height, width: source.width, outputs: classes,
+                                                  seed: config.optimization.seed &+ 2, communicator: comm)
         if let path = config.initialWeights {
             let report = try comm.checked("loading --init") {
                 try PretrainedWeights.load(path, into: model.stateTensors, skippingHead: config.model.outputLayerName)

@@ -20,6 +20,7 @@ public enum ModelBenchmark {
         public var exchange = GradientExchange()
         /// BatchNorm statistics over the global batch (false: per rank).
         public var synchronizedBatchNorm = true
+        public var precision: Precision.Choice = .fp32
 
         public init(model: ResNet, imageSize: Int, batchSize: Int, steps: Int, warmupSteps: Int = 2, classes: Int = 1000,
                     profile: Bool = false, seed: UInt64 = 1) {
@@ -45,8 +46,12 @@ public enum ModelBenchmark {
         guard options.imageSize >= 8 else { throw ConfigError("--image-size", "needs at least 8 pixels, got \(options.imageSize)") }
         let local = options.batchSize / comm.size
         let stem = ResNet.Stem.forImageSize(options.imageSize)
+        var optimization = Optimization()
+        optimization.precision = options.precision
+        let precision = try optimization.resolvedPrecision(Architecture(rawValue: options.model.rawValue)!, communicator: comm)
         var rng = RandomGenerator(seed: options.seed)
-        let trunk = options.model.trunk(stem: stem, rng: &rng, communicator: options.synchronizedBatchNorm ? TimedCommunicator(comm, into: .batchNorm) : nil)
+        let trunk = options.model.trunk(stem: stem, precision: precision, rng: &rng,
+                                        communicator: options.synchronizedBatchNorm ? TimedCommunicator(comm, into: .batchNorm) : nil)
         let head = Linear(options.model.features, options.classes, rng: &rng)
         let layers = flatten(trunk) + [("fc", head)]
         let parameters = trunk.parameters + head.parameters.map { (name: "fc.\($0.name)", parameter: $0.parameter) }
@@ -114,8 +119,10 @@ public enum ModelBenchmark {
                                 + Double(options.model.features * options.classes))
         let gflops = imagesPerSecond * 3 * forwardFlops / 1e9
         let threads = ComputeThreads.count
-        let peak = MachinePeak.measure(threads: threads) * Double(comm.size)
+        let peakFP32 = MachinePeak.measure(threads: threads) * Double(comm.size)
         let peakBF16 = MachinePeak.measureBF16(threads: threads).map { $0 * Double(comm.size) }
+        // The denominator is the peak of the arithmetic the convolutions run in.
+        let peak = precision == .bf16 ? peakBF16 ?? peakFP32 : peakFP32
         let peakMemory = comm.max(Int64(LossBenchmark.peakResidentMegabytes()))
         let hosts = comm.hostCount()
         if options.profile && comm.rank == 0 {
@@ -143,7 +150,8 @@ public enum ModelBenchmark {
                 "gflops": JSONLine.round(gflops, digits: 4),
                 "peak_gflops": JSONLine.round(peak, digits: 4),
                 "peak_fraction": JSONLine.round(gflops / peak, digits: 3),
-                "peak_isa": CPUFeatures.detected.widestFMA,
+                "peak_isa": CPUFeatures.detected.widestFMA, "precision": precision.rawValue,
+                "peak_fp32_gflops": JSONLine.round(peakFP32, digits: 4),
                 "peak_bf16_gflops": peakBF16.map { JSONLine.round($0, digits: 4) } ?? NSNull(),
                 "peak_rss_mb": Int(peakMemory)]) { a, _ in a }
     }

@@ -16,11 +16,13 @@ public final class SimilarityNetwork {
     /// Steps of its training loop (in this run).
     public internal(set) var trainedSteps = 0
 
-    public init(architecture: Architecture, channels: Int, height: Int, width: Int, seed: UInt64, communicator: (any Communicator)?) {
+    public init(architecture: Architecture, channels: Int, height: Int, width: Int, seed: UInt64, precision: Precision = .fp32,
+                communicator: (any Communicator)?) {
         self.architecture = architecture
         inputShape = [channels, height, width]
         var rng = RandomGenerator(seed: seed, stream: 0x5350_4E)
-        let (network, features) = architecture.backbone(channels: channels, height: height, width: width, rng: &rng, communicator: communicator)
+        let (network, features) = architecture.backbone(channels: channels, height: height, width: width, precision: precision, rng: &rng,
+                                                        communicator: communicator)
         backbone = network
         head = SPNHead(features: features, rng: &rng)
     }

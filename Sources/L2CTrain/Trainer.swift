@@ -70,10 +70,8 @@ public final class Trainer {
         if let test, test.source == train.source {
             console.log("note: \(config.data) has no separate test split: scoring on the training samples")
         }
-        let model = config.model.build(channels: train.channels, height: train.height, width: train.width,
-                                       outputs: config.clusters, seed: config.optimization.seed,
-                                       communicator: config.optimization.batchNormCommunicator(comm))
-        config.optimization.initialise(model)
+        let model = try config.optimization.build(config.model, channels: train.channels, height: train.height, width: train.width,
+                                                  outputs: config.clusters, seed: config.optimization.seed, communicator: comm)
         try session.replicate(model.stateTensors, what: "model's")
         let log = try session.openMetricsLog()
         let loop = try TrainingLoop(label: "train", sampleCount: train.count, optimization: config.optimization,

@@ -70,6 +70,8 @@ public struct Optimization: Sendable {
     public var zeroResidualGamma = false
     /// Random geometric changes of each in-memory training image, keyed by (seed, step, sample).
     public var augmentation: SampleAugmentation = .none
+    /// The ResNets' convolution arithmetic, as asked: fp32, bf16 or auto (resolved against the CPU).
+    public var precision: Precision.Choice = .fp32
 
     public init() {}
 
@@ -93,6 +95,30 @@ public struct Optimization: Sendable {
     /// ", images augmented by …" for a console line, or "".
     public var augmentationNote: String { augmentation == .none ? "" : ", images augmented by \(augmentation.name)" }
 
+    /// The precision `architecture` computes in on this machine: fp32 for LeNet and the MLP (bf16 asked for them is
+    /// an error), else `precision` resolved against the CPU (bf16 without native support is an error naming the
+    /// missing ISA), the same on every rank (checked: a mixed cluster would train different models), logged.
+    public func resolvedPrecision(_ architecture: Architecture, communicator comm: any Communicator) throws -> Precision {
+        guard architecture.isResNet else {
+            guard precision != .bf16 else { throw ConfigError("--precision", "bf16 applies to the ResNet backbones; \(architecture.rawValue) runs fp32") }
+            return .fp32
+        }
+        let (resolved, reason) = try comm.checked("choosing the precision") { try Precision.resolve(precision) }
+        try comm.requireAgreement("the precision --precision \(precision.rawValue) resolves to (1: bf16)", resolved == .bf16 ? 1 : 0)
+        Console(rank: comm.rank).log("precision: \(reason)")
+        return resolved
+    }
+
+    /// A network to train: `architecture` with `outputs`, in the resolved precision, BatchNorm synchronised as asked,
+    /// initialised as asked.
+    public func build(_ architecture: Architecture, channels: Int, height: Int, width: Int, outputs: Int, seed: UInt64,
+                      communicator comm: any Communicator) throws -> Sequential {
+        let model = architecture.build(channels: channels, height: height, width: width, outputs: outputs, seed: seed,
+                                       precision: try resolvedPrecision(architecture, communicator: comm), communicator: batchNormCommunicator(comm))
+        initialise(model)
+        return model
+    }
+
     /// Initialisation options that apply after a model is built.
     public func initialise(_ model: any Layer) {
         if zeroResidualGamma { ResNet.zeroResidualGammas(in: model) }
@@ -101,7 +127,7 @@ public struct Optimization: Sendable {
     public var fingerprint: String {
         ["\(globalBatch)", "\(steps ?? -1)", "\(epochs ?? -1)", "\(defaultEpochs)", "\(stepBudget)", optimizer.rawValue, "\(learningRate)", "\(momentum)", "\(nesterov)",
          "\(weightDecay)", "\(learningRateStep)", "\(learningRateGamma)", "\(seed)", "\(synchronizedBatchNorm)", "\(zeroResidualGamma)",
-         "\(warmupSteps)", decay.rawValue, "\(larsTrust)", augmentation.name].joined(separator: "|")
+         "\(warmupSteps)", decay.rawValue, "\(larsTrust)", augmentation.name, precision.rawValue].joined(separator: "|")
     }
 
     /// The options that fix the trajectory, by option name: they cannot change when a run resumes.

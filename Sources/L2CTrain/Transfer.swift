@@ -73,7 +73,8 @@ public enum CrossTask {
         let comm = session.communicator
         let console = Console(rank: comm.rank)
         let network = SimilarityNetwork(architecture: architecture, channels: data.channels, height: data.height, width: data.width,
-                                        seed: optimization.seed, communicator: optimization.batchNormCommunicator(comm))
+                                        seed: optimization.seed, precision: try optimization.resolvedPrecision(architecture, communicator: comm),
+                                        communicator: optimization.batchNormCommunicator(comm))
         optimization.initialise(network.backbone)
         if let path = initialWeights {
             let report = try comm.checked("loading --init into the SPN") {
@@ -150,9 +151,8 @@ public enum CrossTask {
                                               supervision: PairSupervision, optimization: Optimization, log: MetricsLog,
                                               phase: String = "cluster", session: RunSession) throws -> (model: Sequential, steps: Int, seconds: Double) {
         let comm = session.communicator
-        let model = architecture.build(channels: data.channels, height: data.height, width: data.width, outputs: clusters,
-                                       seed: optimization.seed &+ 1, communicator: optimization.batchNormCommunicator(comm))
-        optimization.initialise(model)
+        let model = try optimization.build(architecture, channels: data.channels, height: data.height, width: data.width, outputs: clusters,
+                                           seed: optimization.seed &+ 1, communicator: comm)
         try session.replicate(model.stateTensors, what: "clustering network's")
         let loop = try TrainingLoop(label: "cluster", phase: phase, sampleCount: data.count, optimization: optimization,
                                     parameters: model.parameters, overlapping: model, log: log, session: session)

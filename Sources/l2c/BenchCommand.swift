@@ -10,8 +10,9 @@ struct BenchCommand: ParsableCommand {
         abstract: "Time ResNet training steps (forward, backward, all-reduce, SGD) on synthetic input or an image folder.",
         discussion: """
         One rank unless launched under mpirun; --batch-size is the global batch, split across ranks. The last \
-        line is JSON with images_per_sec, gflops (3 × forward FLOPs per image), peak_fraction (of the FP32 peak \
-        measured here with an FMA loop) and peak_rss_mb (largest rank).
+        line is JSON with images_per_sec, gflops (3 × forward FLOPs per image), peak_fraction (of the peak measured \
+        here with the widest FMA this CPU has: FP32, or bf16 dot products with --precision bf16), precision and \
+        peak_rss_mb (largest rank).
         """)
 
     @Option(help: "resnet18, resnet34 or resnet50.")
@@ -53,6 +54,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(name: .customLong("local-batchnorm"), help: "BatchNorm statistics per rank instead of over the global batch.")
     var localBatchNorm = false
 
+    @Option(help: "fp32, bf16 (convolutions on bf16 operands; an error where the CPU has no native bf16) or auto (bf16 where native).")
+    var precision: Precision.Choice = .fp32
+
     @OptionGroup(title: "Gradient exchange")
     var exchange: ExchangeOptions
 
@@ -62,6 +66,7 @@ struct BenchCommand: ParsableCommand {
                                                  warmupSteps: warmup, profile: profile, seed: seed)
             options.exchange = exchange.settings
             options.synchronizedBatchNorm = !localBatchNorm
+            options.precision = precision
             guard let data else {
                 guard !inputOnly else { throw ValidationError("--input-only needs --data") }
                 return try ModelBenchmark.run(options, communicator: comm) { print($0) }

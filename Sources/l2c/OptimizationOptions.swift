@@ -1,9 +1,11 @@
 import ArgumentParser
 import L2CData
+import L2CTensor
 import L2CTrain
 
 extension OptimizerKind: ExpressibleByArgument {}
 extension DecayKind: ExpressibleByArgument {}
+extension Precision.Choice: ExpressibleByArgument {}
 extension SampleAugmentation: ExpressibleByArgument {
     public init?(argument: String) { try? self.init(parsing: argument) }
     public var defaultValueDescription: String { name }
@@ -65,6 +67,9 @@ struct OptimizationOptions: ParsableArguments {
     @Option(help: "Random changes of each training image: none, or a comma-separated list of affine (rotation ±10°, scale 0.9–1.1, shear ±10°, shift ±10%), crop (a shift of up to ±size/8 pixels) and flip (a horizontal mirror, not for digits or letters); drawn from (seed, step, sample), so independent of the rank count.")
     var augment: SampleAugmentation = .none
 
+    @Option(help: "ResNets: fp32, bf16 (convolutions on bf16 operands by oneDNN's native kernels; an error where the CPU has no AVX512_BF16 or AMX) or auto (bf16 where native).")
+    var precision: Precision.Choice = .fp32
+
     var settings: Optimization {
         var o = Optimization()
         o.globalBatch = batchSize
@@ -85,6 +90,7 @@ struct OptimizationOptions: ParsableArguments {
         o.synchronizedBatchNorm = !localBatchNorm
         o.zeroResidualGamma = zeroResidualGamma
         o.augmentation = augment
+        o.precision = precision
         return o
     }
 }

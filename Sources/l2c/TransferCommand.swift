@@ -85,6 +85,9 @@ struct TransferCommand: ParsableCommand {
     @Option(help: "Random changes of each training image of both networks: none, or a comma-separated list of affine, crop and flip (see l2c train --help).")
     var augment: SampleAugmentation = .none
 
+    @Option(help: "ResNets: fp32, bf16 or auto (see l2c train --help).")
+    var precision: Precision.Choice = .fp32
+
     @OptionGroup(title: "Long runs")
     var longRun: RunOptions
 
@@ -100,6 +103,7 @@ struct TransferCommand: ParsableCommand {
         (cluster.globalBatch, cluster.epochs, cluster.defaultEpochs, cluster.learningRate, cluster.seed) = (batchSize, epochs, 15, learningRate, seed)
         (spn.stepBudget, cluster.stepBudget) = (CrossTask.stepBudget, CrossTask.stepBudget)
         (spn.augmentation, cluster.augmentation) = (augment, augment)
+        (spn.precision, cluster.precision) = (precision, precision)
         if let auxAlphabets = auxAlphabets ?? targetAlphabets.map({ _ in "" }) {
             var config = AlphabetTransferConfig(root: data)
             config.auxiliaryAlphabets = try parseNames(auxAlphabets)

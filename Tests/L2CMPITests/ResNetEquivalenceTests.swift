@@ -1,4 +1,5 @@
 import Foundation
+import L2CTensor
 import L2CTrain
 import XCTest
 
@@ -51,5 +52,21 @@ final class ResNetEquivalenceTests: XCTestCase {
         let local = try differences(one, try train(ranks: 2, extra: ["--local-batchnorm"]))
         XCTAssertGreaterThan(local.statistics, 10 * synchronised.statistics, "per-rank statistics: \(local), synchronised: \(synchronised)")
         XCTAssertGreaterThan(local.statistics, 1e-2)
+    }
+
+    /// The same in bf16. Each rank converts the same fp32 activations to the same bf16 values, so 1 and 2 ranks
+    /// differ only where fp32 summation order (BatchNorm statistics, the all-reduce, the batch split of the weight
+    /// gradient) moves a value across a bf16 rounding boundary: a flip changes it by 2⁻⁸ relative, and a few
+    /// flips in 6 steps move weights by at most ~1e-3 of the largest (stated bound: 3e-3, 10× the fp32 bound; the
+    /// running statistics' 1e-3 becomes 1e-2 the same way).
+    func testResNet18InBF16OnTwoRanksEqualsOneRankWithinBF16Rounding() throws {
+        try XCTSkipUnless(Precision.nativeBF16(features: .detected, oneDNNISA: ComputeThreads.oneDNNISA), "this CPU has no native bf16")
+        let one = try train(ranks: 1, extra: ["--precision", "bf16"])
+        let two = try train(ranks: 2, extra: ["--precision", "bf16"])
+        let bf16 = try differences(one, two)
+        XCTAssertLessThanOrEqual(bf16.parameters, 3e-3)
+        XCTAssertLessThanOrEqual(bf16.statistics, 1e-2)
+        let fp32 = try differences(one, try train(ranks: 1))
+        XCTAssertGreaterThan(fp32.parameters, bf16.parameters, "bf16 against fp32 (\(fp32)) differs more than 1 against 2 ranks in bf16 (\(bf16))")
     }
 }

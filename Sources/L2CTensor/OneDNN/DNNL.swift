@@ -23,11 +23,11 @@ public final class DNNL: @unchecked Sendable {
         precondition(status == dnnl_success, "oneDNN \(what()) failed with status \(status.rawValue)")
     }
 
-    /// A memory descriptor for float32 `dims` in `tag` (dnnl_format_tag_any lets a primitive choose).
-    static func descriptor(_ dims: [Int], _ tag: dnnl_format_tag_t) -> dnnl_memory_desc_t {
+    /// A memory descriptor for `dims` of `type` (float32 by default) in `tag` (dnnl_format_tag_any lets a primitive choose).
+    static func descriptor(_ dims: [Int], _ tag: dnnl_format_tag_t, _ type: dnnl_data_type_t = dnnl_f32) -> dnnl_memory_desc_t {
         var md = dnnl_memory_desc_t()
         let d = dims.map(Int64.init)
-        check(dnnl_memory_desc_init_by_tag(&md, Int32(d.count), d, dnnl_f32, tag), "memory_desc_init_by_tag \(dims)")
+        check(dnnl_memory_desc_init_by_tag(&md, Int32(d.count), d, type, tag), "memory_desc_init_by_tag \(dims)")
         return md
     }
 

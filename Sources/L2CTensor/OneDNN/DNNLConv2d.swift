@@ -16,16 +16,18 @@ public final class DNNLConv2d: Layer {
     /// A network's first convolution skips backward-data: nothing consumes dL/d(image).
     public let computesInputGradient: Bool
     public let weight: Parameter
+    /// The arithmetic asked for; a shape oneDNN has no native bf16 kernel for runs fp32 (`runsBF16` says which).
+    public let precision: Precision
     private let pool: TensorPool
     private let scratch: ConvolutionScratch
-    private var plan: ConvolutionPlan?
+    private var plan: (any ConvolutionKernels)?
     private var input: Tensor?
     private var output: Tensor?
     private var emptyGradient: Tensor?
 
     public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
                 inputLayout: ActivationLayout = .blocked, computesInputGradient: Bool = true,
-                weight: Tensor, pool: TensorPool, scratch: ConvolutionScratch = ConvolutionScratch()) {
+                weight: Tensor, pool: TensorPool, scratch: ConvolutionScratch = ConvolutionScratch(), precision: Precision = .fp32) {
         precondition(weight.shape == [outChannels, inChannels, kernel, kernel], "conv weight \(weight.shape)")
         precondition(outChannels % ActivationLayout.channelMultiple == 0, "DNNLConv2d writes blocked output: \(outChannels) channels is not a multiple of 16")
         self.inChannels = inChannels
@@ -38,17 +40,25 @@ public final class DNNLConv2d: Layer {
         self.weight = Parameter(weight, decays: true)
         self.pool = pool
         self.scratch = scratch
+        self.precision = precision
     }
+
+    /// Whether the last planned shape runs on bf16 kernels.
+    public var runsBF16: Bool { plan is BF16ConvolutionPlan }
 
     public var parameters: [(name: String, parameter: Parameter)] { [("weight", weight)] }
 
     public func outputSize(_ inputSize: Int) -> Int { (inputSize + 2 * padding - kernel) / stride + 1 }
 
-    private func planFor(_ inputShape: [Int]) -> ConvolutionPlan {
+    private func planFor(_ inputShape: [Int]) -> any ConvolutionKernels {
         if let plan, plan.inputShape == inputShape { return plan }
-        let p = ConvolutionPlan(inputShape: inputShape, outputShape: [inputShape[0], outChannels, outputSize(inputShape[2]), outputSize(inputShape[3])],
-                                weightShape: weight.value.shape, stride: stride, padding: padding,
-                                inputLayout: inputLayout, backwardData: computesInputGradient, scratch: scratch)
+        let outputShape = [inputShape[0], outChannels, outputSize(inputShape[2]), outputSize(inputShape[3])]
+        let bf16 = precision == .bf16 ? BF16ConvolutionPlan.make(inputShape: inputShape, outputShape: outputShape, weightShape: weight.value.shape,
+                                                                 stride: stride, padding: padding, inputLayout: inputLayout,
+                                                                 backwardData: computesInputGradient, scratch: scratch) : nil
+        let p: any ConvolutionKernels = bf16 ?? ConvolutionPlan(inputShape: inputShape, outputShape: outputShape, weightShape: weight.value.shape,
+                                                                stride: stride, padding: padding, inputLayout: inputLayout,
+                                                                backwardData: computesInputGradient, scratch: scratch)
         plan = p
         return p
     }
@@ -263,8 +273,8 @@ final class ConvolutionPlan {
 /// Buffers for the blocked copies of weights and weight gradients, shared by the convolutions of one
 /// network: each copy lives only during one primitive call, so one buffer of the largest size serves all.
 public final class ConvolutionScratch {
-    enum Slot: Int { case forwardWeights, backwardDataWeights, weightGradient }
-    private var buffers: [AlignedBuffer?] = [nil, nil, nil]
+    enum Slot: Int, CaseIterable { case forwardWeights, backwardDataWeights, weightGradient, outputGradientBF16 }
+    private var buffers = [AlignedBuffer?](repeating: nil, count: Slot.allCases.count)
 
     public init() {}
 

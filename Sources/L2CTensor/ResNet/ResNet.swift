@@ -26,9 +26,9 @@ public enum ResNet: String, Sendable, CaseIterable {
 
     /// The trunk as named stages ("conv1", "bn1", "maxpool", "layer1"…"layer4", "avgpool"), weights drawn
     /// from `rng` (Kaiming normal, fan-out); `zeroResidualGammas(in:)` makes each block start as the identity.
-    public func trunk(inputChannels: Int = 3, stem: Stem, backend: ResNetBackend = .oneDNN,
+    public func trunk(inputChannels: Int = 3, stem: Stem, backend: ResNetBackend = .oneDNN, precision: Precision = .fp32,
                       rng: inout RandomGenerator, communicator: (any Communicator)?) -> Sequential {
-        let make = ResNetBackend.Factory(backend, communicator: communicator)
+        let make = ResNetBackend.Factory(backend, communicator: communicator, precision: precision)
         func conv(_ inChannels: Int, _ outChannels: Int, _ kernel: Int, stride: Int = 1, first: Bool = false) -> any Layer {
             make.convolution(kaimingNormal(outChannels, inChannels, kernel, &rng), stride: stride, padding: kernel / 2, first: first)
         }

@@ -10,12 +10,15 @@ public enum ResNetBackend: String, Sendable, CaseIterable {
     final class Factory {
         let backend: ResNetBackend
         let communicator: (any Communicator)?
+        let precision: Precision
         let pool = TensorPool()
         let scratch = ConvolutionScratch()
 
-        init(_ backend: ResNetBackend, communicator: (any Communicator)?) {
+        init(_ backend: ResNetBackend, communicator: (any Communicator)?, precision: Precision = .fp32) {
+            precondition(backend == .oneDNN || precision == .fp32, "the reference backend computes in fp32 only")
             self.backend = backend
             self.communicator = communicator
+            self.precision = precision
         }
 
         /// A bias-free convolution with the given weights; `first` takes the plain image.
@@ -24,7 +27,8 @@ public enum ResNetBackend: String, Sendable, CaseIterable {
             switch backend {
             case .oneDNN:
                 return DNNLConv2d(inChannels, outChannels, kernel: kernel, stride: stride, padding: padding,
-                                  inputLayout: first ? .plain : .blocked, computesInputGradient: !first, weight: weight, pool: pool, scratch: scratch)
+                                  inputLayout: first ? .plain : .blocked, computesInputGradient: !first, weight: weight, pool: pool, scratch: scratch,
+                                  precision: precision)
             case .reference:
                 var unused = RandomGenerator(seed: 0)
                 let conv = Conv2d(inChannels, outChannels, kernel: kernel, stride: stride, padding: padding, bias: false, rng: &unused)
