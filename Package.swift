@@ -28,11 +28,13 @@ let package = Package(
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto"),
         // Peak-rate kernels, each compiled for its own vector ISA and run only where the CPU has it.
         .target(name: "CPeak", cSettings: [.unsafeFlags(["-O2"])]),
+        // fp32 → bf16 conversion at vector width.
+        .target(name: "CBFloat16", cSettings: [.unsafeFlags(["-O2"])]),
         // Collectives: the protocol and the single-process implementation; the MPI implementation beside it.
         .target(name: "L2CComm", swiftSettings: fastMath),
         .target(name: "L2CMPI", dependencies: ["CMPI", "L2CComm"], swiftSettings: fastMath),
         // Tensors, layers, models, optimisers.
-        .target(name: "L2CTensor", dependencies: ["CBLAS", "CDNNL", "CPeak", "L2CComm"], swiftSettings: fastMath),
+        .target(name: "L2CTensor", dependencies: ["CBLAS", "CBFloat16", "CDNNL", "CPeak", "L2CComm"], swiftSettings: fastMath),
         // The clustering science: pairwise losses, metrics.
         .target(name: "L2CCluster", dependencies: ["L2CTensor", "L2CComm"], swiftSettings: fastMath),
         // Datasets, formats, sharded sampling.

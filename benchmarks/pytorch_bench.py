@@ -4,12 +4,13 @@ Usage (torch is not a project dependency; install it in a virtual environment):
     python3 -m venv /tmp/torchenv && /tmp/torchenv/bin/pip install torch
     /tmp/torchenv/bin/python benchmarks/pytorch_bench.py --model resnet18 --image-size 224 --batch-size 32 --threads 2 --steps 5
     LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2 /tmp/torchenv/bin/python benchmarks/pytorch_bench.py ...
+    ... --precision bf16: forward and loss under torch.autocast("cpu", dtype=torch.bfloat16), PyTorch's mixed precision
 
 One step = forward, cross-entropy, backward, SGD (momentum 0.9, weight decay 1e-4), as `l2c bench`, on a fixed
 random batch. ResNets are torchvision's definitions (v1.5: stride on the 3×3 of a bottleneck); inputs under
 64 pixels use the small-image stem (3×3 conv, no max-pool). The last line is JSON like `l2c bench`'s.
 """
-import argparse, json, resource, time
+import argparse, contextlib, json, resource, time
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -84,7 +85,9 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--steps", type=int, default=5)
     p.add_argument("--warmup", type=int, default=2)
+    p.add_argument("--precision", default="fp32", choices=["fp32", "bf16"])
     a = p.parse_args()
+    autocast = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if a.precision == "bf16" else contextlib.nullcontext
     torch.set_num_threads(a.threads)
     torch.manual_seed(1)
     model = resnet(int(a.model[6:]), a.image_size < 64)
@@ -96,14 +99,15 @@ def main():
     for step in range(a.warmup + a.steps):
         t = time.perf_counter()
         opt.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(model(x), y)
+        with autocast():
+            loss = F.cross_entropy(model(x), y)
         loss.backward()
         opt.step()
         if step >= a.warmup:
             times.append(time.perf_counter() - t)
     mean = sum(times) / len(times)
     print(json.dumps({"framework": "pytorch " + torch.__version__, "model": a.model, "image_size": a.image_size,
-                      "batch_size": a.batch_size, "threads": a.threads, "steps": a.steps,
+                      "batch_size": a.batch_size, "threads": a.threads, "steps": a.steps, "precision": a.precision,
                       "step_seconds_median": round(sorted(times)[len(times) // 2], 4),
                       "images_per_sec": round(a.batch_size / mean, 3),
                       "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}))

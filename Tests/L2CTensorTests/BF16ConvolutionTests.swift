@@ -83,6 +83,33 @@ final class BF16ConvolutionTests: XCTestCase {
         }
     }
 
+    /// Round to nearest, ties to even, on the 16 bits kept; infinities stay, NaN stays NaN; any length.
+    func testConversionToBF16RoundsToNearestEven() {
+        var rng = RandomGenerator(seed: 5)
+        var values: [Float] = (0..<3001).map { _ in rng.normal() * 100 }
+        values[0] = 1 + 1.0 / 256          // a tie: stays 1 (even)
+        values[1] = 1 + 3.0 / 256          // a tie: up to 1 + 4/256 (even)
+        values[2] = .infinity
+        values[3] = -.infinity
+        values[4] = .nan
+        values[5] = -0.0
+        var bits = [UInt16](repeating: 0, count: values.count)
+        values.withUnsafeBufferPointer { from in
+            bits.withUnsafeMutableBytes { BFloat16Conversion.convert(from.baseAddress!, to: $0.baseAddress!, count: values.count) }
+        }
+        func float(_ b: UInt16) -> Float { Float(bitPattern: UInt32(b) << 16) }
+        XCTAssertEqual(float(bits[0]), 1)
+        XCTAssertEqual(float(bits[1]), 1 + 4.0 / 256)
+        XCTAssertEqual(float(bits[2]), .infinity)
+        XCTAssertEqual(float(bits[3]), -.infinity)
+        XCTAssertTrue(float(bits[4]).isNaN)
+        XCTAssertEqual(bits[5], 0x8000)
+        for i in 6..<values.count {
+            let u = values[i].bitPattern
+            XCTAssertEqual(bits[i], UInt16((u &+ 0x7fff &+ ((u >> 16) & 1)) >> 16), "value \(i): \(values[i])")
+        }
+    }
+
     func testBF16WithoutNativeSupportIsRefusedNamingTheMissingISA() {
         let avx2 = CPUFeatures(avx2FMA: true, avx512: false, avx512BF16: false, amxBF16: false)
         XCTAssertThrowsError(try Precision.resolve(.bf16, features: avx2, oneDNNISA: "avx2")) { error in

@@ -30,8 +30,8 @@ final class BF16ConvolutionPlan: ConvolutionKernels {
     private let backwardDataWeights: DNNLReorder?
     private let gradientReorder: DNNLReorder
     private let gradientBytes: Int
-    private let inputToBF16: DNNLReorder
-    private let outputGradientToBF16: DNNLReorder
+    private let inputCount: Int
+    private let outputCount: Int
     /// This layer's input in bf16, from forward to backward-weights.
     private let inputBF16: AlignedBuffer
     private let outputGradientBytes: Int
@@ -95,8 +95,8 @@ final class BF16ConvolutionPlan: ConvolutionKernels {
         backwardWeightsPrimitive = DNNLPrimitive(weightsPD, arguments: [(DNNL_ARG_SRC, src), (DNNL_ARG_DIFF_DST, dstBF16), (DNNL_ARG_DIFF_WEIGHTS, gradient)])
         gradientReorder = DNNLReorder(from: gradient, to: plainWeights, accumulate: true)
         gradientBytes = DNNL.bytes(gradient)
-        inputToBF16 = DNNLReorder(from: DNNL.descriptor(inputShape, inputLayout.tag), to: src)
-        outputGradientToBF16 = DNNLReorder(from: dst, to: dstBF16)
+        // Same layout in both types: the conversions are elementwise.
+        (inputCount, outputCount) = (inputShape.reduce(1, *), outputShape.reduce(1, *))
         inputBF16 = AlignedBuffer(bytes: DNNL.bytes(src))
         outputGradientBytes = DNNL.bytes(dstBF16)
     }
@@ -111,14 +111,14 @@ final class BF16ConvolutionPlan: ConvolutionKernels {
     private func outputGradient(_ dy: UnsafeMutablePointer<Float>) -> UnsafeMutableRawPointer {
         let buffer = scratch.buffer(.outputGradientBF16, bytes: outputGradientBytes)
         if convertedGradient != dy {
-            outputGradientToBF16(dy, buffer)
+            BFloat16Conversion.convert(dy, to: buffer, count: outputCount)
             convertedGradient = dy
         }
         return buffer
     }
 
     func forward(_ x: UnsafeMutablePointer<Float>, _ weight: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-        inputToBF16(x, inputBF16.pointer)
+        BFloat16Conversion.convert(x, to: inputBF16.pointer, count: inputCount)
         convertedGradient = nil
         forwardPrimitive.execute([inputBF16.pointer, weights(weight, forwardWeights, .forwardWeights), UnsafeMutableRawPointer(y)])
     }
