@@ -88,6 +88,7 @@ struct AdaptCommand: ParsableCommand {
         var spnOptimization = Optimization()
         (spnOptimization.globalBatch, spnOptimization.epochs, spnOptimization.learningRate, spnOptimization.seed) =
             (optimization.batchSize, spnEpochs, spnLearningRate, optimization.seed)
+        spnOptimization.precision = optimization.precision
         config.spnOptimization = spnOptimization
         config.out = out
         config.runPolicy = longRun.policy
