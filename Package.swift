@@ -29,7 +29,7 @@ let package = Package(
         // Peak-rate kernels, each compiled for its own vector ISA and run only where the CPU has it.
         .target(name: "CPeak", cSettings: [.unsafeFlags(["-O2"])]),
         // fp32 → bf16 conversion at vector width.
-        .target(name: "CBFloat16", cSettings: [.unsafeFlags(["-O2"])]),
+        .target(name: "CBFloat16", dependencies: ["CPeak"], cSettings: [.unsafeFlags(["-O2"])]),
         // Collectives: the protocol and the single-process implementation; the MPI implementation beside it.
         .target(name: "L2CComm", swiftSettings: fastMath),
         .target(name: "L2CMPI", dependencies: ["CMPI", "L2CComm"], swiftSettings: fastMath),

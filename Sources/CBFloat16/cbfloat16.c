@@ -1,20 +1,11 @@
 // fp32 → bf16 conversion of activations and gradients: memory-bound, so one pass at full vector width.
 #include "cbfloat16.h"
-#include <cpuid.h>
+#include "cpeak.h"
 #include <immintrin.h>
 
 static int has_avx512_bf16(void) {
     static int known = -1;
-    if (known < 0) {
-        unsigned int eax, ebx, ecx, edx, xcr0_lo, xcr0_hi;
-        int ok = __get_cpuid(1, &eax, &ebx, &ecx, &edx) && ((ecx >> 27) & 1);
-        if (ok) {
-            __asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
-            ok = (xcr0_lo & 0xe6) == 0xe6 && __get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) && ((ebx >> 16) & 1) && eax >= 1
-                 && __get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) && ((eax >> 5) & 1);
-        }
-        known = ok;
-    }
+    if (known < 0) known = cpeak_detect().avx512_bf16;
     return known;
 }
 

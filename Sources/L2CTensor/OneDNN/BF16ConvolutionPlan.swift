@@ -101,12 +101,6 @@ final class BF16ConvolutionPlan: ConvolutionKernels {
         outputGradientBytes = DNNL.bytes(dstBF16)
     }
 
-    private func weights(_ plain: UnsafeMutablePointer<Float>, _ reorder: DNNLReorder, _ slot: ConvolutionScratch.Slot) -> UnsafeMutableRawPointer {
-        let copy = scratch.buffer(slot, bytes: DNNL.bytes(reorder.destination))
-        reorder(plain, copy)
-        return copy
-    }
-
     /// dy in bf16, converted once per backward (both passes read it).
     private func outputGradient(_ dy: UnsafeMutablePointer<Float>) -> UnsafeMutableRawPointer {
         let buffer = scratch.buffer(.outputGradientBF16, bytes: outputGradientBytes)
@@ -120,7 +114,7 @@ final class BF16ConvolutionPlan: ConvolutionKernels {
     func forward(_ x: UnsafeMutablePointer<Float>, _ weight: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
         BFloat16Conversion.convert(x, to: inputBF16.pointer, count: inputCount)
         convertedGradient = nil
-        forwardPrimitive.execute([inputBF16.pointer, weights(weight, forwardWeights, .forwardWeights), UnsafeMutableRawPointer(y)])
+        forwardPrimitive.execute([inputBF16.pointer, scratch.weights(weight, forwardWeights, .forwardWeights), UnsafeMutableRawPointer(y)])
     }
 
     func backwardWeights(_ x: UnsafeMutablePointer<Float>, _ dy: UnsafeMutablePointer<Float>, _ gradient: UnsafeMutablePointer<Float>) {
@@ -130,7 +124,7 @@ final class BF16ConvolutionPlan: ConvolutionKernels {
     }
 
     func backwardData(_ dy: UnsafeMutablePointer<Float>, _ weight: UnsafeMutablePointer<Float>, _ dx: UnsafeMutablePointer<Float>) {
-        let w = weights(weight, backwardDataWeights!, .backwardDataWeights)
+        let w = scratch.weights(weight, backwardDataWeights!, .backwardDataWeights)
         backwardDataPrimitive!.execute([outputGradient(dy), w, UnsafeMutableRawPointer(dx)])
         convertedGradient = nil
     }

@@ -224,16 +224,8 @@ final class ConvolutionPlan {
         DNNL.equal(plain, md) ? nil : DNNLReorder(from: plain, to: md)
     }
 
-    /// The weights in the layout a kernel wants: the plain tensor itself, or a reordered copy in scratch.
-    private func weights(_ plain: UnsafeMutablePointer<Float>, _ reorder: DNNLReorder?, _ slot: ConvolutionScratch.Slot) -> UnsafeMutableRawPointer {
-        guard let reorder else { return UnsafeMutableRawPointer(plain) }
-        let copy = scratch.buffer(slot, bytes: DNNL.bytes(reorder.destination))
-        reorder(plain, copy)
-        return copy
-    }
-
     func forward(_ x: UnsafeMutablePointer<Float>, _ weight: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-        let w = weights(weight, forwardWeights, .forwardWeights)
+        let w = scratch.weights(weight, forwardWeights, .forwardWeights)
         guard let edges else {
             forwardPrimitive.execute([UnsafeMutableRawPointer(x), w, UnsafeMutableRawPointer(y)])
             return
@@ -243,7 +235,7 @@ final class ConvolutionPlan {
     }
 
     func backwardData(_ dy: UnsafeMutablePointer<Float>, _ weight: UnsafeMutablePointer<Float>, _ dx: UnsafeMutablePointer<Float>) {
-        let w = weights(weight, backwardDataWeights, .backwardDataWeights)
+        let w = scratch.weights(weight, backwardDataWeights, .backwardDataWeights)
         guard let edges else {
             backwardDataPrimitive!.execute([UnsafeMutableRawPointer(dy), w, UnsafeMutableRawPointer(dx)])
             return
@@ -283,5 +275,13 @@ public final class ConvolutionScratch {
         let b = AlignedBuffer(bytes: bytes)
         buffers[slot.rawValue] = b
         return b.pointer
+    }
+
+    /// The weights in the layout (and type) a kernel wants: the plain tensor itself, or a reordered copy in `slot`.
+    func weights(_ plain: UnsafeMutablePointer<Float>, _ reorder: DNNLReorder?, _ slot: Slot) -> UnsafeMutableRawPointer {
+        guard let reorder else { return UnsafeMutableRawPointer(plain) }
+        let copy = buffer(slot, bytes: DNNL.bytes(reorder.destination))
+        reorder(plain, copy)
+        return copy
     }
 }
