@@ -22,6 +22,8 @@ public struct AlphabetTransferConfig: Sendable {
     public var balance = (classes: 20, samples: 5)
     public var spnOptimization = Optimization()
     public var clusterOptimization = Optimization()
+    /// Initialisations of each alphabet's clustering network tried briefly (`--restarts`).
+    public var restarts = ClusteringRestarts()
     public var out: String?
     public var runPolicy = RunPolicy()
 
@@ -33,14 +35,14 @@ public struct AlphabetTransferConfig: Sendable {
         options.merge(["--data": canonicalPath(root), "--aux-alphabets": "\(auxiliaryAlphabets)", "--target-alphabets": "\(targetAlphabets)",
                        "--model": model.rawValue, "--loss": loss.rawValue, "--clusters": "\(clusters ?? 0)", "--oracle-similarity": "\(oracleSimilarity)",
                        "--spn": spnCheckpoint.map(canonicalPath) ?? "", "--spn-statistics": spnStatistics.rawValue,
-                       "--classes-per-batch": "\(balance.classes)x\(balance.samples)"]) { a, _ in a }
+                       "--classes-per-batch": "\(balance.classes)x\(balance.samples)", "--restarts": "\(restarts.count)"]) { a, _ in a }
         return options
     }
 
     var fingerprint: String {
         [root, "\(auxiliaryAlphabets)", "\(targetAlphabets)", model.rawValue, loss.rawValue, "\(clusters ?? 0)", "\(oracleSimilarity)",
          spnCheckpoint ?? "", spnStatistics.rawValue, "\(minimumShare)", "\(balance.classes)x\(balance.samples)",
-         spnOptimization.fingerprint, clusterOptimization.fingerprint, out ?? ""].joined(separator: "|")
+         spnOptimization.fingerprint, clusterOptimization.fingerprint, "\(restarts.count)", out ?? ""].joined(separator: "|")
     }
 }
 
@@ -94,9 +96,9 @@ public enum AlphabetTransfer {
             var optimization = config.clusterOptimization
             optimization.seed = config.clusterOptimization.seed &+ UInt64(index)
             let supervision: PairSupervision = spn.map { .network($0, statistics: config.spnStatistics) } ?? .oracle
-            let (model, _, _) = try CrossTask.trainClusteringNetwork(data, architecture: config.model, clusters: k, loss: loss,
-                                                                     supervision: supervision, optimization: optimization, log: log,
-                                                                     phase: phase, session: session)
+            let model = try CrossTask.trainClusteringNetwork(data, architecture: config.model, clusters: k, loss: loss,
+                                                             supervision: supervision, optimization: optimization, restarts: config.restarts,
+                                                             log: log, phase: phase, session: session).model
             let predictions = Evaluation.predict(model, data, communicator: comm)
             let scores = ClusteringMetrics.score(truth: data.labels, predicted: predictions)
             var estimated = ClusterCountEstimate(minimumShare: config.minimumShare).estimate(predictions)

@@ -146,18 +146,78 @@ public enum CrossTask {
     }
 
     /// Trains a clustering network with K outputs on `data` (labels unused unless `supervision` is `.oracle`),
-    /// as the run's phase `phase`.
+    /// as the run's phase `phase`. With more than one of `restarts`, the candidates' trials come first
+    /// (phases `<phase>.trial<r>`), and the one with the lowest trial loss trains for the whole run.
     public static func trainClusteringNetwork(_ data: Dataset, architecture: Architecture, clusters: Int, loss: any PairwiseLoss,
-                                              supervision: PairSupervision, optimization: Optimization, log: MetricsLog,
-                                              phase: String = "cluster", session: RunSession) throws -> (model: Sequential, steps: Int, seconds: Double) {
+                                              supervision: PairSupervision, optimization: Optimization, restarts: ClusteringRestarts = ClusteringRestarts(count: 1),
+                                              log: MetricsLog, phase: String = "cluster", session: RunSession) throws -> ClusteringRun {
         let comm = session.communicator
-        let model = try optimization.build(architecture, channels: data.channels, height: data.height, width: data.width, outputs: clusters,
-                                           seed: optimization.seed &+ 1, communicator: comm)
-        try session.replicate(model.stateTensors, what: "clustering network's")
+        let console = Console(rank: comm.rank)
+        var candidate = 0
+        var criteria: [Double] = []
+        let sampler = try comm.checked("setting up the sampler") { try optimization.sampler(sampleCount: data.count, communicator: comm) }
+        let totalSteps = try optimization.plannedSteps(batchesPerEpoch: sampler.batchesPerEpoch)
+        if restarts.count > 1 && !restarts.tries(totalSteps: totalSteps) {
+            console.log("cluster: one initialisation: \(totalSteps) steps are fewer than the \(ClusteringRestarts.minimumSteps) that --restarts needs")
+        }
+        if restarts.tries(totalSteps: totalSteps) {
+            let trialSteps = ClusteringRestarts.trialSteps(totalSteps: totalSteps)
+            for r in 0..<restarts.count {
+                let trialPhase = "\(phase).trial\(r)"
+                if let value = session.completedRecord(trialPhase)?["trial.loss"].flatMap(Double.init) {
+                    criteria.append(value)
+                    continue
+                }
+                var trial = optimization
+                trial.steps = trialSteps
+                let model = try buildClusteringNetwork(data, architecture: architecture, clusters: clusters, optimization: optimization,
+                                                       seed: ClusteringRestarts.initialisationSeed(runSeed: optimization.seed, candidate: r), session: session)
+                let loop = try TrainingLoop(label: "cluster.trial\(r)", phase: trialPhase, sampleCount: data.count, optimization: trial,
+                                            parameters: model.parameters, overlapping: model, log: log, session: session)
+                var (sum, counted) = (0.0, 0)
+                let state = PhaseState(tensors: model.stateTensors, save: { ["trial.sum": "\(sum)", "trial.count": "\(counted)"] },
+                                       restore: { sum = $0["trial.sum"].flatMap(Double.init) ?? 0; counted = $0["trial.count"].flatMap(Int.init) ?? 0 })
+                let step = clusteringStep(model, data, loss: loss, supervision: supervision, optimization: optimization, communicator: comm)
+                _ = try loop.run(state) { batch in
+                    let value = try step(batch)
+                    if ClusteringRestarts.countsTowardsCriterion(step: batch.step, trialSteps: trialSteps) { (sum, counted) = (sum + value, counted + 1) }
+                    return value
+                }
+                // Rank 0's mean decides (every rank computes the same global losses; this makes sure they agree).
+                let value = Double(comm.broadcast("\(sum / Double(max(counted, 1)))")) ?? .infinity
+                criteria.append(value)
+                session.complete(trialPhase, record: ["trial.loss": "\(value)"])
+                console.log(String(format: "cluster: initialisation %d of %d, mean loss %.5f over trial steps %d–%d", r + 1, restarts.count, value,
+                                   trialSteps / 2 + 1, trialSteps))
+            }
+            candidate = ClusteringRestarts.best(criteria)
+            log.write(["phase": "cluster-restarts", "trial_steps": trialSteps, "trial_losses": criteria.map { JSONLine.round($0) }, "chosen": candidate + 1])
+            console.log("cluster: keeping initialisation \(candidate + 1) of \(restarts.count) (lowest trial loss); it trains for the whole run")
+        }
+        let model = try buildClusteringNetwork(data, architecture: architecture, clusters: clusters, optimization: optimization,
+                                               seed: ClusteringRestarts.initialisationSeed(runSeed: optimization.seed, candidate: candidate), session: session)
         let loop = try TrainingLoop(label: "cluster", phase: phase, sampleCount: data.count, optimization: optimization,
                                     parameters: model.parameters, overlapping: model, log: log, session: session)
-        Console(rank: comm.rank).log("cluster: \(architecture.rawValue), K=\(clusters), \(data.count) unlabelled samples, \(loop.steps) steps\(optimization.lengthReason(batchesPerEpoch: loop.schedule.batchesPerEpoch))\(optimization.augmentationNote)")
-        let (_, seconds) = try loop.run(PhaseState(tensors: model.stateTensors)) { batch in
+        console.log("cluster: \(architecture.rawValue), K=\(clusters), \(data.count) unlabelled samples, \(loop.steps) steps\(optimization.lengthReason(batchesPerEpoch: loop.schedule.batchesPerEpoch))\(optimization.augmentationNote)")
+        let (_, seconds) = try loop.run(PhaseState(tensors: model.stateTensors),
+                                        clusteringStep(model, data, loss: loss, supervision: supervision, optimization: optimization, communicator: comm))
+        return ClusteringRun(model: model, steps: loop.steps, seconds: seconds, chosenInitialisation: candidate, trialLosses: criteria)
+    }
+
+    /// A clustering network with K outputs, initialised from `seed`, the same on every rank.
+    static func buildClusteringNetwork(_ data: Dataset, architecture: Architecture, clusters: Int, optimization: Optimization, seed: UInt64,
+                                       session: RunSession) throws -> Sequential {
+        let model = try optimization.build(architecture, channels: data.channels, height: data.height, width: data.width, outputs: clusters,
+                                           seed: seed, communicator: session.communicator)
+        try session.replicate(model.stateTensors, what: "clustering network's")
+        return model
+    }
+
+    /// One step of a clustering network: the pair targets (the SPN's predictions, or the labels), forward, the
+    /// pairwise loss over the global batch, backward. Returns the global loss.
+    static func clusteringStep(_ model: Sequential, _ data: Dataset, loss: any PairwiseLoss, supervision: PairSupervision,
+                               optimization: Optimization, communicator comm: any Communicator) -> (StepBatch) throws -> Double {
+        { batch in
             let input = optimization.images(data, batch.localIndices, step: batch.step)
             batch.timer.lap(.input)
             let similarity: any PairSimilarity
@@ -175,7 +235,6 @@ public enum CrossTask {
             batch.timer.lap(.backward)
             return result.loss
         }
-        return (model, loop.steps, seconds)
     }
 
     /// Calls `body(a, b, similar)` for the ordered pairs (a ≠ b) of samples inside the global batches of a seeded

@@ -86,6 +86,9 @@ struct ClusterCommand: ParsableCommand {
     @OptionGroup(title: "Optimisation")
     var optimization: OptimizationOptions
 
+    @OptionGroup(title: "Clustering network")
+    var restarts: RestartOptions
+
     @OptionGroup(title: "Long runs")
     var longRun: RunOptions
 
@@ -111,6 +114,7 @@ struct ClusterCommand: ParsableCommand {
         config.minimumShare = minimumShare
         config.clusterOptimization = optimization.settings
         config.clusterOptimization.stepBudget = CrossTask.stepBudget
+        config.restarts = restarts.settings
         config.out = out
         config.runPolicy = longRun.policy
         config.command = "cluster"

@@ -82,6 +82,9 @@ struct TransferCommand: ParsableCommand {
     @Option(help: "Seed: a seeded run is reproducible.")
     var seed: UInt64 = 1
 
+    @OptionGroup(title: "Clustering network")
+    var restarts: RestartOptions
+
     @Option(help: "Random changes of each training image of both networks: none, or a comma-separated list of affine, crop and flip (see l2c train --help).")
     var augment: SampleAugmentation = .none
 
@@ -118,6 +121,7 @@ struct TransferCommand: ParsableCommand {
             spn.globalBatch = config.balance.classes * config.balance.samples
             config.spnOptimization = spn
             config.clusterOptimization = cluster
+            config.restarts = restarts.settings
             config.out = out
             config.runPolicy = longRun.policy
             MPIRuntime.run(threads: threads, stopsOnSignals: true) { comm in try AlphabetTransfer.run(config, communicator: comm) }
@@ -137,6 +141,7 @@ struct TransferCommand: ParsableCommand {
         if let pair = balance.pair { spn.globalBatch = pair.classes * pair.samples }
         config.spnOptimization = spn
         config.clusterOptimization = cluster
+        config.restarts = restarts.settings
         config.runPolicy = longRun.policy
         MPIRuntime.run(threads: threads, stopsOnSignals: true) { comm in try TransferExperiment.run(config, communicator: comm) }
     }
@@ -161,4 +166,16 @@ func parseNames(_ text: String) throws -> [String] {
         return contents.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && !$0.hasPrefix("#") }
     }
     return text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+}
+
+/// How many initialisations of the clustering network `transfer` and `cluster` try.
+struct RestartOptions: ParsableArguments {
+    @Option(help: "Initialisations of the clustering network tried in runs of \(ClusteringRestarts.minimumSteps) steps or more: each trains for a fifth of the run on the same batches, and the one whose pairwise loss is lowest over its trial's second half trains for the whole run (1: no trials). Labels are not used.")
+    var restarts: Int = ClusteringRestarts.defaultCount
+
+    func validate() throws {
+        guard restarts >= 1 else { throw ValidationError("--restarts: expected 1 or more, got \(restarts)") }
+    }
+
+    var settings: ClusteringRestarts { ClusteringRestarts(count: restarts) }
 }
