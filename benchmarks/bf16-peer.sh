@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bf16 and fp32 training steps, l2c against PyTorch back to back on this machine (issue 13's rows): ResNet-18 and
 # ResNet-50 at 224 (batch 32) and ResNet-18 at 32 with the small stem (batch 128), 2 threads, one process each.
-# PyTorch runs with jemalloc preloaded (its strongest CPU setting) and bf16 through torch.autocast.
+# PyTorch runs with jemalloc preloaded and channels_last tensors (its strongest CPU setting) and bf16 through torch.autocast.
 # Usage: benchmarks/bf16-peer.sh [STEPS] [ROUNDS]    (needs a venv with torch: TORCH_PYTHON, default /tmp/torchenv/venv/bin/python)
 # Prints one JSON line per run, prefixed by what ran.
 set -euo pipefail
