@@ -55,12 +55,12 @@ final class ClusteringRestartTests: XCTestCase {
         let whole = try Launcher.mpirun(ranks: 1, cluster(["--out", work + "/whole"]))
         XCTAssertEqual(whole.status, 0, whole.stderr)
         let out = work + "/stopped"
-        let job = try Launcher.start(ranks: 1, cluster(["--checkpoint-every", "20", "--out", out]))
+        let job = try Launcher.start(ranks: 1, cluster(["--checkpoint-every", "100", "--out", out]))
         let states = { ((try? FileManager.default.contentsOfDirectory(atPath: out + "/checkpoints")) ?? []).filter { $0.contains("-cluster.trial1-") } }
         XCTAssertTrue(RunningJob.poll(timeout: 120) { !states().isEmpty }, "no state of the second trial appeared")
         kill(job.pid, SIGUSR1)
         XCTAssertEqual(job.wait(timeout: 120).status, 3)
-        let resumed = try Launcher.mpirun(ranks: 1, cluster(["--checkpoint-every", "20", "--out", out, "--resume"]))
+        let resumed = try Launcher.mpirun(ranks: 1, cluster(["--checkpoint-every", "100", "--out", out, "--resume"]))
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
         XCTAssertEqual(resumed.summary?["restart_trial_losses"] as? [Double], whole.summary?["restart_trial_losses"] as? [Double])
         let (a, b) = (try Data(contentsOf: URL(fileURLWithPath: work + "/whole/model.safetensors")),
