@@ -38,7 +38,7 @@ public struct ClusteringRestarts: Sendable, Equatable {
 
     /// The candidate with the lowest criterion (the first of equals).
     public static func best(_ criteria: [Double]) -> Int {
-        criteria.indices.min { criteria[$0] < criteria[$1] || (criteria[$0] == criteria[$1] && $0 < $1) } ?? 0
+        criteria.indices.min { criteria[$0] < criteria[$1] } ?? 0   // min(by:) keeps the first of equals
     }
 }
 

@@ -153,47 +153,10 @@ public enum CrossTask {
                                               log: MetricsLog, phase: String = "cluster", session: RunSession) throws -> ClusteringRun {
         let comm = session.communicator
         let console = Console(rank: comm.rank)
-        var candidate = 0
-        var criteria: [Double] = []
-        let sampler = try comm.checked("setting up the sampler") { try optimization.sampler(sampleCount: data.count, communicator: comm) }
-        let totalSteps = try optimization.plannedSteps(batchesPerEpoch: sampler.batchesPerEpoch)
-        if restarts.count > 1 && !restarts.tries(totalSteps: totalSteps) {
-            console.log("cluster: one initialisation: \(totalSteps) steps are fewer than the \(ClusteringRestarts.minimumSteps) that --restarts needs")
-        }
-        if restarts.tries(totalSteps: totalSteps) {
-            let trialSteps = ClusteringRestarts.trialSteps(totalSteps: totalSteps)
-            for r in 0..<restarts.count {
-                let trialPhase = "\(phase).trial\(r)"
-                if let value = session.completedRecord(trialPhase)?["trial.loss"].flatMap(Double.init) {
-                    criteria.append(value)
-                    continue
-                }
-                var trial = optimization
-                trial.steps = trialSteps
-                let model = try buildClusteringNetwork(data, architecture: architecture, clusters: clusters, optimization: optimization,
-                                                       seed: ClusteringRestarts.initialisationSeed(runSeed: optimization.seed, candidate: r), session: session)
-                let loop = try TrainingLoop(label: "cluster.trial\(r)", phase: trialPhase, sampleCount: data.count, optimization: trial,
-                                            parameters: model.parameters, overlapping: model, log: log, session: session)
-                var (sum, counted) = (0.0, 0)
-                let state = PhaseState(tensors: model.stateTensors, save: { ["trial.sum": "\(sum)", "trial.count": "\(counted)"] },
-                                       restore: { sum = $0["trial.sum"].flatMap(Double.init) ?? 0; counted = $0["trial.count"].flatMap(Int.init) ?? 0 })
-                let step = clusteringStep(model, data, loss: loss, supervision: supervision, optimization: optimization, communicator: comm)
-                _ = try loop.run(state) { batch in
-                    let value = try step(batch)
-                    if ClusteringRestarts.countsTowardsCriterion(step: batch.step, trialSteps: trialSteps) { (sum, counted) = (sum + value, counted + 1) }
-                    return value
-                }
-                // Rank 0's mean decides (every rank computes the same global losses; this makes sure they agree).
-                let value = Double(comm.broadcast("\(sum / Double(max(counted, 1)))")) ?? .infinity
-                criteria.append(value)
-                session.complete(trialPhase, record: ["trial.loss": "\(value)"])
-                console.log(String(format: "cluster: initialisation %d of %d, mean loss %.5f over trial steps %d–%d", r + 1, restarts.count, value,
-                                   trialSteps / 2 + 1, trialSteps))
-            }
-            candidate = ClusteringRestarts.best(criteria)
-            log.write(["phase": "cluster-restarts", "trial_steps": trialSteps, "trial_losses": criteria.map { JSONLine.round($0) }, "chosen": candidate + 1])
-            console.log("cluster: keeping initialisation \(candidate + 1) of \(restarts.count) (lowest trial loss); it trains for the whole run")
-        }
+        let (candidate, criteria) = restarts.count > 1
+            ? try chooseInitialisation(data, architecture: architecture, clusters: clusters, loss: loss, supervision: supervision,
+                                       optimization: optimization, restarts: restarts, log: log, phase: phase, session: session)
+            : (0, [])
         let model = try buildClusteringNetwork(data, architecture: architecture, clusters: clusters, optimization: optimization,
                                                seed: ClusteringRestarts.initialisationSeed(runSeed: optimization.seed, candidate: candidate), session: session)
         let loop = try TrainingLoop(label: "cluster", phase: phase, sampleCount: data.count, optimization: optimization,
@@ -202,6 +165,55 @@ public enum CrossTask {
         let (_, seconds) = try loop.run(PhaseState(tensors: model.stateTensors),
                                         clusteringStep(model, data, loss: loss, supervision: supervision, optimization: optimization, communicator: comm))
         return ClusteringRun(model: model, steps: loop.steps, seconds: seconds, chosenInitialisation: candidate, trialLosses: criteria)
+    }
+
+    /// With `restarts` tried (runs long enough), each candidate's trial as phase `<phase>.trial<r>` and the one with the
+    /// lowest trial loss; otherwise candidate 0 and no trial losses.
+    static func chooseInitialisation(_ data: Dataset, architecture: Architecture, clusters: Int, loss: any PairwiseLoss,
+                                     supervision: PairSupervision, optimization: Optimization, restarts: ClusteringRestarts,
+                                     log: MetricsLog, phase: String, session: RunSession) throws -> (candidate: Int, criteria: [Double]) {
+        let comm = session.communicator
+        let console = Console(rank: comm.rank)
+        let sampler = try comm.checked("setting up the sampler") { try optimization.sampler(sampleCount: data.count, communicator: comm) }
+        let totalSteps = try optimization.plannedSteps(batchesPerEpoch: sampler.batchesPerEpoch)
+        guard restarts.tries(totalSteps: totalSteps) else {
+            console.log("cluster: one initialisation: \(totalSteps) steps are fewer than the \(ClusteringRestarts.minimumSteps) that --restarts needs")
+            return (0, [])
+        }
+        let trialSteps = ClusteringRestarts.trialSteps(totalSteps: totalSteps)
+        var criteria: [Double] = []
+        for r in 0..<restarts.count {
+            let trialPhase = "\(phase).trial\(r)"
+            if let value = session.completedRecord(trialPhase)?["trial.loss"].flatMap(Double.init) {
+                criteria.append(value)
+                continue
+            }
+            var trial = optimization
+            trial.steps = trialSteps
+            let model = try buildClusteringNetwork(data, architecture: architecture, clusters: clusters, optimization: optimization,
+                                                   seed: ClusteringRestarts.initialisationSeed(runSeed: optimization.seed, candidate: r), session: session)
+            let loop = try TrainingLoop(label: "cluster.trial\(r)", phase: trialPhase, sampleCount: data.count, optimization: trial,
+                                        parameters: model.parameters, overlapping: model, log: log, session: session)
+            var (sum, counted) = (0.0, 0)
+            let state = PhaseState(tensors: model.stateTensors, save: { ["trial.sum": "\(sum)", "trial.count": "\(counted)"] },
+                                   restore: { sum = $0["trial.sum"].flatMap(Double.init) ?? 0; counted = $0["trial.count"].flatMap(Int.init) ?? 0 })
+            let step = clusteringStep(model, data, loss: loss, supervision: supervision, optimization: optimization, communicator: comm)
+            _ = try loop.run(state) { batch in
+                let value = try step(batch)
+                if ClusteringRestarts.countsTowardsCriterion(step: batch.step, trialSteps: trialSteps) { (sum, counted) = (sum + value, counted + 1) }
+                return value
+            }
+            // Rank 0's mean decides (every rank computes the same global losses; this makes sure they agree).
+            let value = Double(comm.broadcast("\(sum / Double(max(counted, 1)))")) ?? .infinity
+            criteria.append(value)
+            session.complete(trialPhase, record: ["trial.loss": "\(value)"])
+            console.log(String(format: "cluster: initialisation %d of %d, mean loss %.5f over trial steps %d–%d", r + 1, restarts.count, value,
+                               trialSteps / 2 + 1, trialSteps))
+        }
+        let candidate = ClusteringRestarts.best(criteria)
+        log.write(["phase": "cluster-restarts", "trial_steps": trialSteps, "trial_losses": criteria.map { JSONLine.round($0) }, "chosen": candidate + 1])
+        console.log("cluster: keeping initialisation \(candidate + 1) of \(restarts.count) (lowest trial loss); it trains for the whole run")
+        return (candidate, criteria)
     }
 
     /// A clustering network with K outputs, initialised from `seed`, the same on every rank.
