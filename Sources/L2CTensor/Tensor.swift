@@ -1,25 +1,46 @@
 import Foundation
 
-/// A float32 tensor in contiguous, 64-byte aligned, row-major storage.
+/// What a tensor's elements are: float32, or bfloat16 (float32's upper 16 bits) for the activations and
+/// activation gradients of a ResNet trained with `--precision bf16`.
+public enum TensorElement: Sendable {
+    case float32, bfloat16
+
+    public var bytes: Int { self == .float32 ? 4 : 2 }
+}
+
+/// A tensor in contiguous, 64-byte aligned, row-major storage: float32, or bfloat16 between the layers of a
+/// bf16 ResNet.
 ///
 /// Tensors are reference types: layers keep their activations and gradients in them and reuse
 /// storage between steps. The shape is a plain `[Int]`, outermost first (NCHW for images).
+/// `data` is the storage as float32; a bfloat16 tensor's storage is reached through `raw` or `bfloat16` only.
 public final class Tensor {
     public private(set) var shape: [Int]
     public let count: Int
+    public let element: TensorElement
     public let data: UnsafeMutablePointer<Float>
     /// A view's storage belongs to another tensor (kept alive here); an owning tensor frees its own.
     private let storageOwner: Tensor?
 
-    public init(shape: [Int]) {
+    public init(shape: [Int], element: TensorElement = .float32) {
         storageOwner = nil
         precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)")
         self.shape = shape
+        self.element = element
         count = shape.reduce(1, *)
-        let bytes = Swift.max(count, 1) * MemoryLayout<Float>.stride
+        let bytes = Swift.max(count * element.bytes, 4)
         let raw = Tensor.allocate(bytes: bytes, what: "tensor \(shape)")
-        data = raw.bindMemory(to: Float.self, capacity: Swift.max(count, 1))
-        data.initialize(repeating: 0, count: Swift.max(count, 1))
+        raw.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
+        data = raw.assumingMemoryBound(to: Float.self)
+    }
+
+    /// The storage, whatever the element type (for oneDNN).
+    public var raw: UnsafeMutableRawPointer { UnsafeMutableRawPointer(data) }
+
+    /// A bfloat16 tensor's elements.
+    public var bfloat16: UnsafeMutablePointer<UInt16> {
+        precondition(element == .bfloat16, "Tensor\(shape) holds \(element), not bfloat16")
+        return raw.assumingMemoryBound(to: UInt16.self)
     }
 
     public convenience init(shape: [Int], values: [Float]) {
@@ -30,10 +51,12 @@ public final class Tensor {
 
     /// `shape`'s elements of `owner`'s storage from `offset` on: no copy, alive as long as the view.
     public init(viewing owner: Tensor, offset: Int, shape: [Int]) {
+        precondition(owner.element == .float32, "views of bfloat16 tensors are not supported")
         let count = shape.reduce(1, *)
         precondition(offset >= 0 && offset + count <= owner.count, "view of \(count) at \(offset) outside \(owner.shape)")
         self.shape = shape
         self.count = count
+        element = .float32
         data = owner.data + offset
         storageOwner = owner
     }
@@ -61,7 +84,10 @@ public final class Tensor {
         shape = newShape
     }
 
-    public var buffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: data, count: count) }
+    public var buffer: UnsafeMutableBufferPointer<Float> {
+        precondition(element == .float32, "Tensor\(shape) holds bfloat16: widen it first")
+        return UnsafeMutableBufferPointer(start: data, count: count)
+    }
     public var array: [Float] { Array(buffer) }
     public subscript(index: Int) -> Float {
         get { data[index] }
@@ -72,22 +98,25 @@ public final class Tensor {
     public var rows: Int { shape.first ?? 1 }
     public var columns: Int { rows == 0 ? 0 : count / rows }
 
-    public func zero() { data.update(repeating: 0, count: count) }
-    public func fill(_ value: Float) { data.update(repeating: value, count: count) }
+    public func zero() { raw.initializeMemory(as: UInt8.self, repeating: 0, count: count * element.bytes) }
+    public func fill(_ value: Float) {
+        precondition(element == .float32, "fill of a bfloat16 tensor")
+        data.update(repeating: value, count: count)
+    }
     public func copy(from other: Tensor) {
-        precondition(other.count == count, "copy of \(other.shape) into \(shape)")
-        data.update(from: other.data, count: count)
+        precondition(other.count == count && other.element == element, "copy of \(other.shape) \(other.element) into \(shape) \(element)")
+        raw.copyMemory(from: other.raw, byteCount: count * element.bytes)
     }
     public func clone() -> Tensor {
-        let t = Tensor(shape: shape)
+        let t = Tensor(shape: shape, element: element)
         t.copy(from: self)
         return t
     }
 
-    /// A tensor of this shape, reused if `cached` already has it.
-    public static func reuse(_ cached: inout Tensor?, shape: [Int]) -> Tensor {
-        if let t = cached, t.shape == shape { return t }
-        let t = Tensor(shape: shape)
+    /// A tensor of this shape and element, reused if `cached` already has them.
+    public static func reuse(_ cached: inout Tensor?, shape: [Int], element: TensorElement = .float32) -> Tensor {
+        if let t = cached, t.shape == shape, t.element == element { return t }
+        let t = Tensor(shape: shape, element: element)
         cached = t
         return t
     }
@@ -101,5 +130,5 @@ public final class Tensor {
 }
 
 extension Tensor: CustomStringConvertible {
-    public var description: String { "Tensor\(shape)" }
+    public var description: String { element == .float32 ? "Tensor\(shape)" : "Tensor\(shape) bfloat16" }
 }

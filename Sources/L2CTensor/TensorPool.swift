@@ -4,21 +4,22 @@
 /// handed, so a deep network holds a few activation-sized gradients at a time instead of one per layer.
 /// Tensors the pool did not hand out (a head's own gradient buffer) are never taken into it.
 public final class TensorPool {
+    /// Idle tensors by byte size.
     private var free: [Int: [Tensor]] = [:]
     private var issued: Set<ObjectIdentifier> = []
     private var idle: Set<ObjectIdentifier> = []
 
     public init() {}
 
-    /// A tensor of `shape` with unspecified contents.
-    public func take(_ shape: [Int]) -> Tensor {
-        let count = shape.reduce(1, *)
-        if let t = free[count]?.popLast() {
+    /// A tensor of `shape` and `element` with unspecified contents.
+    public func take(_ shape: [Int], element: TensorElement = .float32) -> Tensor {
+        let key = TensorPool.key(shape.reduce(1, *), element)
+        if let t = free[key]?.popLast() {
             idle.remove(ObjectIdentifier(t))
             t.reshape(shape)
             return t
         }
-        let t = Tensor(shape: shape)
+        let t = Tensor(shape: shape, element: element)
         issued.insert(ObjectIdentifier(t))
         return t
     }
@@ -28,6 +29,8 @@ public final class TensorPool {
         let id = ObjectIdentifier(t)
         guard issued.contains(id), !idle.contains(id) else { return }
         idle.insert(id)
-        free[t.count, default: []].append(t)
+        free[TensorPool.key(t.count, t.element), default: []].append(t)
     }
+
+    private static func key(_ count: Int, _ element: TensorElement) -> Int { 2 * count + (element == .bfloat16 ? 1 : 0) }
 }

@@ -27,7 +27,7 @@ final class BF16ConvolutionTests: XCTestCase {
         try requireNativeBF16()
         for (k, s, p) in [(3, 1, 1), (3, 2, 1), (1, 1, 0), (1, 2, 0)] {
             let (bf16, fp32) = pair(32, 32, kernel: k, stride: s, padding: p, seed: UInt64(10 * k + s))
-            let errors = LayerComparison.assertSame(BlockedView(bf16), BlockedView(fp32), input: GradientCheck.random([4, 32, 12, 10], seed: 3),
+            let errors = LayerComparison.assertSame(BlockedView(bf16, element: .bfloat16), BlockedView(fp32), input: GradientCheck.random([4, 32, 12, 10], seed: 3),
                                                     tolerance: Self.tolerance)
             XCTAssertTrue(bf16.runsBF16, "\(k)×\(k)/\(s) ran fp32 kernels")
             // Really bf16: the difference is rounding of 8-bit mantissas, not float32's.

@@ -2,25 +2,28 @@ import XCTest
 import L2CTensor
 
 /// A blocked-layout layer seen through plain NCHW tensors, so gradient checks and comparisons with the
-/// reference layers can feed it plain inputs.
+/// reference layers can feed it plain inputs. A bf16 layer (`element: .bfloat16`) is fed its input and output
+/// gradient rounded to bf16, and its outputs and gradients are seen widened to fp32.
 final class BlockedView: Layer {
     let inner: any Layer
     let blockedInput: Bool
-    private var outputWasBlocked = false
+    let element: TensorElement
+    private var outputElement: TensorElement?
 
-    init(_ inner: any Layer, blockedInput: Bool = true) {
+    init(_ inner: any Layer, blockedInput: Bool = true, element: TensorElement = .float32) {
         self.inner = inner
         self.blockedInput = blockedInput
+        self.element = element
     }
 
     func forward(_ x: Tensor, _ pass: Pass) -> Tensor {
-        let y = inner.forward(blockedInput ? BlockedLayout.toBlocked(x) : x, pass)
-        outputWasBlocked = y.shape.count == 4
-        return outputWasBlocked ? BlockedLayout.toPlain(y) : y
+        let y = inner.forward(blockedInput ? BlockedLayout.toBlocked(x, element: element) : x, pass)
+        outputElement = y.shape.count == 4 ? y.element : nil
+        return outputElement != nil ? BlockedLayout.toPlain(y) : y
     }
 
     func backward(_ dy: Tensor) -> Tensor {
-        let dx = inner.backward(outputWasBlocked ? BlockedLayout.toBlocked(dy) : dy)
+        let dx = inner.backward(outputElement.map { BlockedLayout.toBlocked(dy, element: $0) } ?? dy)
         return blockedInput ? BlockedLayout.toPlain(dx) : dx.clone()
     }
 

@@ -106,25 +106,28 @@ final class OneDNNLayerTests: XCTestCase {
     }
 }
 
-/// A NormActivation with a fixed residual, as a one-input layer.
+/// A NormActivation with a fixed residual, as a one-input layer; a blocked one is fed `element` tensors
+/// (the residual must be of that element already) and seen in fp32.
 final class ResidualView: Layer {
     let norm: any NormActivation
     let residual: Tensor
     let blocked: Bool
+    let element: TensorElement
 
-    init(_ norm: any NormActivation, residual: Tensor, blocked: Bool) {
+    init(_ norm: any NormActivation, residual: Tensor, blocked: Bool, element: TensorElement = .float32) {
         self.norm = norm
         self.residual = residual
         self.blocked = blocked
+        self.element = element
     }
 
     func forward(_ x: Tensor, _ pass: Pass) -> Tensor {
-        let y = norm.forward(blocked ? BlockedLayout.toBlocked(x) : x, residual: residual, pass)
+        let y = norm.forward(blocked ? BlockedLayout.toBlocked(x, element: element) : x, residual: residual, pass)
         return blocked ? BlockedLayout.toPlain(y) : y
     }
 
     func backward(_ dy: Tensor) -> Tensor {
-        let dx = norm.backward(blocked ? BlockedLayout.toBlocked(dy) : dy)
+        let dx = norm.backward(blocked ? BlockedLayout.toBlocked(dy, element: element) : dy)
         return blocked ? BlockedLayout.toPlain(dx) : dx
     }
 

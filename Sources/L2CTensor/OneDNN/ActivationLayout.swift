@@ -32,17 +32,23 @@ public enum ActivationLayout: Sendable {
     public static let channelMultiple = 16
 }
 
-/// Converts between plain NCHW and blocked nChw16c (tests and the edges of a network).
+/// Converts between plain NCHW float32 and blocked nChw16c of either element type (tests and the edges of a network).
 public enum BlockedLayout {
-    public static func toBlocked(_ plain: Tensor) -> Tensor { convert(plain, from: .plain, to: .blocked) }
-    public static func toPlain(_ blocked: Tensor) -> Tensor { convert(blocked, from: .blocked, to: .plain) }
+    public static func toBlocked(_ plain: Tensor, element: TensorElement = .float32) -> Tensor {
+        convert(plain, from: .plain, to: .blocked, element: element)
+    }
+    public static func toPlain(_ blocked: Tensor) -> Tensor { convert(blocked, from: .blocked, to: .plain, element: .float32) }
 
-    static func convert(_ x: Tensor, from: ActivationLayout, to: ActivationLayout) -> Tensor {
+    static func convert(_ x: Tensor, from: ActivationLayout, to: ActivationLayout, element: TensorElement) -> Tensor {
         precondition(x.shape.count == 4 && x.shape[1] % ActivationLayout.channelMultiple == 0, "blocked layout needs N×C×H×W with C a multiple of 16, got \(x.shape)")
-        let y = Tensor(shape: x.shape)
-        DNNLReorder(from: DNNL.descriptor(x.shape, from.tag), to: DNNL.descriptor(x.shape, to.tag))(x.data, y.data)
+        let y = Tensor(shape: x.shape, element: element)
+        DNNLReorder(from: DNNL.descriptor(x.shape, from.tag, x.element.dnnl), to: DNNL.descriptor(x.shape, to.tag, element.dnnl))(x.raw, y.raw)
         return y
     }
+}
+
+extension TensorElement {
+    var dnnl: dnnl_data_type_t { self == .float32 ? dnnl_f32 : dnnl_bf16 }
 }
 
 /// Raw 64-byte aligned storage for oneDNN's own layouts of weights and workspaces.

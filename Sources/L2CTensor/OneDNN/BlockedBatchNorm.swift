@@ -7,6 +7,8 @@ import L2CComm
 /// across), one all-reduce, then y = relu(a·x + b + r) with a = γ/√(σ²+ε), b = β − μ·a. Backward with
 /// g = dy·[y > 0]: Σg and Σg·x, one all-reduce, then dx = a·g + c₁ + c₂·x, where x̂ = (x−μ)/σ,
 /// c₂ = −a·Σ(g·x̂)/(σ·N), c₁ = −a·Σg/N − c₂·μ. Without a communicator each rank keeps its own statistics.
+/// A bf16 input (a bf16 ResNet's convolution output) gives a bf16 output and input gradient: the statistics and
+/// all arithmetic stay fp32, only the stored activations and gradients are bf16.
 public final class BlockedBatchNorm: NormActivation {
     public let channels: Int
     public let relu: Bool
@@ -52,14 +54,19 @@ public final class BlockedBatchNorm: NormActivation {
 
     public func forward(_ x: Tensor, residual: Tensor?, _ pass: Pass) -> Tensor {
         precondition(x.shape.count == 4 && x.shape[1] == channels, "BlockedBatchNorm(\(channels)) got input \(x.shape)")
-        precondition(residual == nil || residual!.shape == x.shape, "residual \(residual!.shape) does not match \(x.shape)")
+        precondition(residual == nil || (residual!.shape == x.shape && residual!.element == x.element),
+                     "residual \(residual!) does not match \(x)")
+        precondition(x.element == .float32 || ActivationLayout.channelBlock == 16, "bf16 BatchNorm needs 16-channel blocks")
+        let bf16 = x.element == .bfloat16
         input = x
         hadResidual = residual != nil
         usedBatchStatistics = pass.training
         let geometry = BlockGeometry(x.shape)
         if pass.training {
             let s = sumBuffer(2 * channels + 1, workers: geometry.workers)
-            if geometry.wide {
+            if bf16 {
+                BF16NormKernels.sums(x, geometry, s.base, width: s.width)
+            } else if geometry.wide {
                 SIMD16<Float>.sumsForward(x.data, geometry, s.base, width: s.width)
             } else {
                 SIMD8<Float>.sumsForward(x.data, geometry, s.base, width: s.width)
@@ -90,11 +97,13 @@ public final class BlockedBatchNorm: NormActivation {
             shift[c] = beta.value[c] - mean[c] * scale[c]
         }
         // Without ReLU, backward does not need y: it comes from the pool, for a caller to give back once used.
-        let y = relu ? Tensor.reuse(&output, shape: x.shape) : pool.take(x.shape)
+        let y = relu ? Tensor.reuse(&output, shape: x.shape, element: x.element) : pool.take(x.shape, element: x.element)
         output = y
         scale.withUnsafeBufferPointer { scale in
             shift.withUnsafeBufferPointer { shift in
-                if geometry.wide {
+                if bf16 {
+                    BF16NormKernels.normalize(x, residual, y, scale.baseAddress!, shift.baseAddress!, relu: relu, geometry)
+                } else if geometry.wide {
                     SIMD16<Float>.normalize(x.data, residual?.data, y.data, scale.baseAddress!, shift.baseAddress!, relu: relu, geometry)
                 } else {
                     SIMD8<Float>.normalize(x.data, residual?.data, y.data, scale.baseAddress!, shift.baseAddress!, relu: relu, geometry)
@@ -106,13 +115,17 @@ public final class BlockedBatchNorm: NormActivation {
 
     public func backward(_ dy: Tensor) -> Tensor {
         guard let x = input, let y = output else { preconditionFailure("BlockedBatchNorm.backward before forward") }
+        precondition(dy.element == x.element, "BlockedBatchNorm: gradient \(dy) for input \(x)")
         let geometry = BlockGeometry(x.shape)
-        let dx = pool.take(x.shape)
-        // g = dy masked by the ReLU, stored where the second pass reads it: dL/dr, or dx itself.
-        let g = hadResidual ? pool.take(x.shape) : dx
+        let bf16 = x.element == .bfloat16
+        let dx = pool.take(x.shape, element: x.element)
+        // g = dy masked by the ReLU, stored where the second pass reads it: dL/dr, or dx itself (fp32; bf16 recomputes it).
+        let g = hadResidual ? pool.take(x.shape, element: x.element) : dx
         residualGradient = hadResidual ? g : nil
         let s = sumBuffer(2 * channels, workers: geometry.workers)
-        if geometry.wide {
+        if bf16 {
+            BF16NormKernels.backwardSums(x, relu ? y : nil, dy, residualGradient: residualGradient, geometry, s.base, width: s.width)
+        } else if geometry.wide {
             SIMD16<Float>.sumsBackward(x.data, y.data, dy.data, g.data, masked: relu, geometry, s.base, width: s.width)
         } else {
             SIMD8<Float>.sumsBackward(x.data, y.data, dy.data, g.data, masked: relu, geometry, s.base, width: s.width)
@@ -132,7 +145,9 @@ public final class BlockedBatchNorm: NormActivation {
             }
         }
         a.withUnsafeBufferPointer { a in c1.withUnsafeBufferPointer { c1 in c2.withUnsafeBufferPointer { c2 in
-            if geometry.wide {
+            if bf16 {
+                BF16NormKernels.inputGradient(x, relu ? y : nil, dy, dx, a.baseAddress!, c1.baseAddress!, c2.baseAddress!, geometry)
+            } else if geometry.wide {
                 SIMD16<Float>.affineGradient(g.data, x.data, dx.data, a.baseAddress!, c1.baseAddress!, c2.baseAddress!, geometry)
             } else {
                 SIMD8<Float>.affineGradient(g.data, x.data, dx.data, a.baseAddress!, c1.baseAddress!, c2.baseAddress!, geometry)

@@ -5,7 +5,8 @@ import CDNNL
 /// The weight parameter stays in plain [out][in][k][k] layout, so that optimisers, gradient all-reduce and
 /// checkpoints see the same tensor as `Conv2d`; it is reordered once per pass into the blocked layout the
 /// chosen kernels want (a few MB per step), and the blocked weight gradient is reordered back and added.
-/// Input is plain NCHW (a network's first layer) or blocked; output is always blocked.
+/// Input is plain NCHW (a network's first layer) or blocked; output is always blocked. In bf16 precision the
+/// output and both gradients are bf16 tensors (the input may be the fp32 image).
 public final class DNNLConv2d: Layer {
     public let inChannels: Int
     public let outChannels: Int
@@ -46,41 +47,51 @@ public final class DNNLConv2d: Layer {
     /// Whether the last planned shape runs on bf16 kernels.
     public var runsBF16: Bool { plan is BF16ConvolutionPlan }
 
+    /// The element type of the output and of the output gradient backward expects.
+    public var outputElement: TensorElement { precision == .bf16 ? .bfloat16 : .float32 }
+
     public var parameters: [(name: String, parameter: Parameter)] { [("weight", weight)] }
 
     public func outputSize(_ inputSize: Int) -> Int { (inputSize + 2 * padding - kernel) / stride + 1 }
 
-    private func planFor(_ inputShape: [Int]) -> any ConvolutionKernels {
-        if let plan, plan.inputShape == inputShape { return plan }
-        let outputShape = [inputShape[0], outChannels, outputSize(inputShape[2]), outputSize(inputShape[3])]
-        let bf16 = precision == .bf16 ? BF16ConvolutionPlan.make(inputShape: inputShape, outputShape: outputShape, weightShape: weight.value.shape,
-                                                                 stride: stride, padding: padding, inputLayout: inputLayout,
-                                                                 backwardData: computesInputGradient, scratch: scratch) : nil
-        let p: any ConvolutionKernels = bf16 ?? ConvolutionPlan(inputShape: inputShape, outputShape: outputShape, weightShape: weight.value.shape,
-                                                                stride: stride, padding: padding, inputLayout: inputLayout,
-                                                                backwardData: computesInputGradient, scratch: scratch)
+    private func planFor(_ x: Tensor) -> any ConvolutionKernels {
+        if let plan, plan.inputShape == x.shape, plan.inputElement == x.element { return plan }
+        let outputShape = [x.shape[0], outChannels, outputSize(x.shape[2]), outputSize(x.shape[3])]
+        precondition(precision == .bf16 || x.element == .float32, "an fp32 convolution got \(x)")
+        let fp32 = { ConvolutionPlan(inputShape: x.shape, outputShape: outputShape, weightShape: self.weight.value.shape, stride: self.stride,
+                                     padding: self.padding, inputLayout: self.inputLayout, backwardData: self.computesInputGradient, scratch: self.scratch) }
+        let p: any ConvolutionKernels
+        if precision == .bf16 {
+            p = BF16ConvolutionPlan.make(inputShape: x.shape, outputShape: outputShape, weightShape: weight.value.shape, stride: stride,
+                                         padding: padding, inputLayout: inputLayout, inputElement: x.element,
+                                         backwardData: computesInputGradient, scratch: scratch)
+                ?? WidenedConvolution(fp32(), inputElement: x.element)
+        } else {
+            p = fp32()
+        }
         plan = p
         return p
     }
 
     public func forward(_ x: Tensor, _ pass: Pass) -> Tensor {
         precondition(x.shape.count == 4 && x.shape[1] == inChannels, "DNNLConv2d(\(inChannels)→\(outChannels)) got input \(x.shape)")
-        let plan = planFor(x.shape)
+        let plan = planFor(x)
         input = x
-        let y = Tensor.reuse(&output, shape: plan.outputShape)
-        plan.forward(x.data, weight.value.data, y.data)
+        let y = Tensor.reuse(&output, shape: plan.outputShape, element: plan.outputElement)
+        plan.forward(x.raw, weight.value.data, y.raw)
         return y
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
         guard let plan, let x = input else { preconditionFailure("DNNLConv2d.backward before forward") }
-        plan.backwardWeights(x.data, dy.data, weight.gradient.data)
+        precondition(dy.element == plan.outputElement, "DNNLConv2d: gradient \(dy) for a \(plan.outputElement) output")
+        plan.backwardWeights(x.raw, dy.raw, weight.gradient.data)
         let dx: Tensor
         if computesInputGradient {
-            dx = pool.take(x.shape)
-            plan.backwardData(dy.data, weight.value.data, dx.data)
+            dx = pool.take(x.shape, element: plan.inputElement)
+            plan.backwardData(dy.raw, weight.value.data, dx.raw)
         } else {
-            dx = Tensor.reuse(&emptyGradient, shape: x.shape)
+            dx = Tensor.reuse(&emptyGradient, shape: x.shape, element: x.element)
         }
         pool.give(dy)
         return dx
@@ -213,10 +224,10 @@ final class ConvolutionPlan {
         }
 
         /// The plain input: a reordered copy, or the tensor itself.
-        func plainInput(_ x: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> {
+        func plainInput(_ x: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer {
             guard let (reorder, buffer) = inputToPlain else { return x }
             reorder(x, buffer.data)
-            return buffer.data
+            return buffer.raw
         }
     }
 
@@ -224,39 +235,39 @@ final class ConvolutionPlan {
         DNNL.equal(plain, md) ? nil : DNNLReorder(from: plain, to: md)
     }
 
-    func forward(_ x: UnsafeMutablePointer<Float>, _ weight: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+    func forward(_ x: UnsafeMutableRawPointer, _ weight: UnsafeMutablePointer<Float>, _ y: UnsafeMutableRawPointer) {
         let w = scratch.weights(weight, forwardWeights, .forwardWeights)
         guard let edges else {
-            forwardPrimitive.execute([UnsafeMutableRawPointer(x), w, UnsafeMutableRawPointer(y)])
+            forwardPrimitive.execute([x, w, y])
             return
         }
-        forwardPrimitive.execute([UnsafeMutableRawPointer(edges.plainInput(x)), w, UnsafeMutableRawPointer(edges.output.data)])
-        edges.outputFromPlain(edges.output.data, y)
+        forwardPrimitive.execute([edges.plainInput(x), w, edges.output.raw])
+        edges.outputFromPlain(edges.output.raw, y)
     }
 
-    func backwardData(_ dy: UnsafeMutablePointer<Float>, _ weight: UnsafeMutablePointer<Float>, _ dx: UnsafeMutablePointer<Float>) {
+    func backwardData(_ dy: UnsafeMutableRawPointer, _ weight: UnsafeMutablePointer<Float>, _ dx: UnsafeMutableRawPointer) {
         let w = scratch.weights(weight, backwardDataWeights, .backwardDataWeights)
         guard let edges else {
-            backwardDataPrimitive!.execute([UnsafeMutableRawPointer(dy), w, UnsafeMutableRawPointer(dx)])
+            backwardDataPrimitive!.execute([dy, w, dx])
             return
         }
-        edges.outputToPlain(dy, edges.output.data)
+        edges.outputToPlain(dy, edges.output.raw)
         guard let (_, plainDx) = edges.inputToPlain, let back = edges.inputFromPlain else {
-            backwardDataPrimitive!.execute([UnsafeMutableRawPointer(edges.output.data), w, UnsafeMutableRawPointer(dx)])
+            backwardDataPrimitive!.execute([edges.output.raw, w, dx])
             return
         }
-        backwardDataPrimitive!.execute([UnsafeMutableRawPointer(edges.output.data), w, UnsafeMutableRawPointer(plainDx.data)])
-        back(plainDx.data, dx)
+        backwardDataPrimitive!.execute([edges.output.raw, w, plainDx.raw])
+        back(plainDx.raw, dx)
     }
 
     /// gradient += dL/dW. (With plain edges, call before `backwardData`, which reuses the plain buffers.)
-    func backwardWeights(_ x: UnsafeMutablePointer<Float>, _ dy: UnsafeMutablePointer<Float>, _ gradient: UnsafeMutablePointer<Float>) {
+    func backwardWeights(_ x: UnsafeMutableRawPointer, _ dy: UnsafeMutableRawPointer, _ gradient: UnsafeMutablePointer<Float>) {
         let blocked = scratch.buffer(.weightGradient, bytes: gradientBytes)
         if let edges {
-            edges.outputToPlain(dy, edges.output.data)
-            backwardWeightsPrimitive.execute([UnsafeMutableRawPointer(edges.plainInput(x)), UnsafeMutableRawPointer(edges.output.data), blocked])
+            edges.outputToPlain(dy, edges.output.raw)
+            backwardWeightsPrimitive.execute([edges.plainInput(x), edges.output.raw, blocked])
         } else {
-            backwardWeightsPrimitive.execute([UnsafeMutableRawPointer(x), UnsafeMutableRawPointer(dy), blocked])
+            backwardWeightsPrimitive.execute([x, dy, blocked])
         }
         gradientReorder(blocked, gradient)
     }
@@ -265,7 +276,7 @@ final class ConvolutionPlan {
 /// Buffers for the blocked copies of weights and weight gradients, shared by the convolutions of one
 /// network: each copy lives only during one primitive call, so one buffer of the largest size serves all.
 public final class ConvolutionScratch {
-    enum Slot: Int, CaseIterable { case forwardWeights, backwardDataWeights, weightGradient, outputGradientBF16 }
+    enum Slot: Int, CaseIterable { case forwardWeights, backwardDataWeights, weightGradient }
     private var buffers = [AlignedBuffer?](repeating: nil, count: Slot.allCases.count)
 
     public init() {}

@@ -4,7 +4,8 @@ import CDNNL
 ///
 /// Max pooling keeps oneDNN's workspace (the argmax) between forward and backward. Global average pooling
 /// is a window the size of the image: its N×C×1×1 blocked output is the same bytes as a plain N×C matrix,
-/// so `DNNLPool2d.globalAverage()` ends a blocked trunk with plain features.
+/// so `DNNLPool2d.globalAverage()` ends a blocked trunk with plain features. Max pooling keeps a bf16 input in
+/// bf16; global average pooling widens it and returns fp32 features (its input gradient is bf16 again).
 public final class DNNLPool2d: Layer {
     public enum Kind: Sendable { case max, average }
     public let kind: Kind
@@ -16,6 +17,9 @@ public final class DNNLPool2d: Layer {
     private var plan: PoolingPlan?
     private var inputShape: [Int] = []
     private var output: Tensor?
+    private var inputElement: TensorElement = .float32
+    /// A bf16 input to global pooling, widened; then its fp32 gradient.
+    private var widened: Tensor?
 
     public init(_ kind: Kind, kernel: Int?, stride: Int = 1, padding: Int = 0, pool: TensorPool) {
         self.kind = kind
@@ -35,19 +39,32 @@ public final class DNNLPool2d: Layer {
             let kh = kernel ?? x.shape[2], kw = kernel ?? x.shape[3]
             let s = isGlobal ? 1 : stride
             let outShape = [x.shape[0], x.shape[1], (x.shape[2] + 2 * padding - kh) / s + 1, (x.shape[3] + 2 * padding - kw) / s + 1]
-            plan = PoolingPlan(kind: kind, inputShape: x.shape, outputShape: outShape, kernel: [kh, kw], stride: s, padding: padding)
+            let element: TensorElement = isGlobal ? .float32 : x.element
+            plan = PoolingPlan(kind: kind, inputShape: x.shape, outputShape: outShape, kernel: [kh, kw], stride: s, padding: padding, element: element)
         }
         inputShape = x.shape
+        inputElement = x.element
         let plan = plan!
-        let y = Tensor.reuse(&output, shape: isGlobal ? [x.shape[0], x.shape[1]] : plan.outputShape)
-        plan.forward(x.data, y.data)
+        let y = Tensor.reuse(&output, shape: isGlobal ? [x.shape[0], x.shape[1]] : plan.outputShape, element: plan.element)
+        var source = x
+        if x.element != plan.element {
+            source = Tensor.reuse(&widened, shape: x.shape)
+            BFloat16Conversion.widen(x.raw, to: source.data, count: x.count)
+        }
+        plan.forward(source.raw, y.raw)
         return y
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
         guard let plan else { preconditionFailure("DNNLPool2d.backward before forward") }
-        let dx = pool.take(inputShape)
-        plan.backward(dy.data, dx.data)
+        let dx = pool.take(inputShape, element: inputElement)
+        guard inputElement != plan.element, let wide = widened else {
+            plan.backward(dy.raw, dx.raw)
+            pool.give(dy)
+            return dx
+        }
+        plan.backward(dy.raw, wide.raw)
+        BFloat16Conversion.convert(wide.data, to: dx.raw, count: dx.count)
         pool.give(dy)
         return dx
     }
@@ -56,15 +73,17 @@ public final class DNNLPool2d: Layer {
 final class PoolingPlan {
     let inputShape: [Int]
     let outputShape: [Int]
+    let element: TensorElement
     private let forwardPrimitive: DNNLPrimitive
     private let backwardPrimitive: DNNLPrimitive
     private let workspace: AlignedBuffer?
 
-    init(kind: DNNLPool2d.Kind, inputShape: [Int], outputShape: [Int], kernel: [Int], stride: Int, padding: Int) {
+    init(kind: DNNLPool2d.Kind, inputShape: [Int], outputShape: [Int], kernel: [Int], stride: Int, padding: Int, element: TensorElement) {
         self.inputShape = inputShape
         self.outputShape = outputShape
-        var src = DNNL.descriptor(inputShape, ActivationLayout.blocked.tag)
-        var dst = DNNL.descriptor(outputShape, ActivationLayout.blocked.tag)
+        self.element = element
+        var src = DNNL.descriptor(inputShape, ActivationLayout.blocked.tag, element.dnnl)
+        var dst = DNNL.descriptor(outputShape, ActivationLayout.blocked.tag, element.dnnl)
         let algorithm = kind == .max ? dnnl_pooling_max : dnnl_pooling_avg_exclude_padding
         let strides: [Int64] = [Int64(stride), Int64(stride)]
         let window = kernel.map(Int64.init)
@@ -89,15 +108,15 @@ final class PoolingPlan {
         }
     }
 
-    func forward(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-        forwardPrimitive.execute([UnsafeMutableRawPointer(x), UnsafeMutableRawPointer(y)] + (workspace.map { [$0.pointer] } ?? []))
+    func forward(_ x: UnsafeMutableRawPointer, _ y: UnsafeMutableRawPointer) {
+        forwardPrimitive.execute([x, y] + (workspace.map { [$0.pointer] } ?? []))
     }
 
-    func backward(_ dy: UnsafeMutablePointer<Float>, _ dx: UnsafeMutablePointer<Float>) {
+    func backward(_ dy: UnsafeMutableRawPointer, _ dx: UnsafeMutableRawPointer) {
         if let workspace {
-            backwardPrimitive.execute([UnsafeMutableRawPointer(dy), workspace.pointer, UnsafeMutableRawPointer(dx)])
+            backwardPrimitive.execute([dy, workspace.pointer, dx])
         } else {
-            backwardPrimitive.execute([UnsafeMutableRawPointer(dy), UnsafeMutableRawPointer(dx)])
+            backwardPrimitive.execute([dy, dx])
         }
     }
 }

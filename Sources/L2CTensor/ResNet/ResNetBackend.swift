@@ -63,7 +63,12 @@ public enum ResNetBackend: String, Sendable, CaseIterable {
 
         /// a += b, then b goes back to the pool.
         func accumulate(_ a: Tensor, _ b: Tensor) {
-            precondition(a.count == b.count)
+            precondition(a.count == b.count && a.element == b.element)
+            if a.element == .bfloat16 {
+                BFloat16Conversion.add(a.raw, b.raw, count: a.count)
+                pool.give(b)
+                return
+            }
             let (x, y) = (a.data, b.data)
             parallelRanges(a.count / 16) { range, _ in
                 for i in (range.lowerBound * 16)..<(range.upperBound * 16) { x[i] += y[i] }
