@@ -5,6 +5,7 @@
 # stem, batch 100, STEPS steps (default 600: one epoch), scored on its 10,000 test images.
 # Usage: [EPOCHS=2] benchmarks/bf16-accuracy.sh [PHOTOS_TRAIN_FOLDER] [seeds…]   (deploy/make-photos.sh data/photos makes it)
 #        [STEPS=600] benchmarks/bf16-accuracy.sh data/fashion-mnist [seeds…]     (L2C: the binary, default .build/release/l2c)
+# PRECISIONS="bf16" runs one of the two (default "fp32 bf16").
 # Prints precision, seed, ACC, NMI, seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +16,7 @@ seeds=("$@")
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 echo "precision,seed,acc,nmi,seconds"
 for seed in "${seeds[@]}"; do
-  for precision in fp32 bf16; do
+  for precision in ${PRECISIONS:-fp32 bf16}; do
     start=$(date +%s.%N)
     if compgen -G "$data/train-images-idx3-ubyte*" > /dev/null; then
       recipe=(--batch-size 100 --steps "${STEPS:-600}")

@@ -47,9 +47,6 @@ public final class DNNLConv2d: Layer {
     /// Whether the last planned shape runs on bf16 kernels.
     public var runsBF16: Bool { plan is BF16ConvolutionPlan }
 
-    /// The element type of the output and of the output gradient backward expects.
-    public var outputElement: TensorElement { precision == .bf16 ? .bfloat16 : .float32 }
-
     public var parameters: [(name: String, parameter: Parameter)] { [("weight", weight)] }
 
     public func outputSize(_ inputSize: Int) -> Int { (inputSize + 2 * padding - kernel) / stride + 1 }

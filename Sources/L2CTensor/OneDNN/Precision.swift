@@ -1,9 +1,10 @@
 /// The arithmetic of a ResNet's convolutions.
 ///
 /// - `fp32`: everything in float32.
-/// - `bf16`: convolutions and their gradients run on bf16 operands through oneDNN, accumulating into fp32
-///   outputs and weight gradients; master weights, BatchNorm, the losses, the optimiser and the gradient
-///   all-reduce stay fp32.
+/// - `bf16`: convolutions and their gradients run on bf16 operands through oneDNN, and a ResNet's activations and
+///   activation gradients are stored in bf16 between its layers (up to its fp32 features); weight gradients,
+///   master weights, BatchNorm's statistics and arithmetic, the losses, the optimiser and the gradient all-reduce
+///   stay fp32.
 public enum Precision: String, Sendable, CaseIterable {
     case fp32, bf16
 
