@@ -23,7 +23,8 @@ extension ConvolutionPlan: ConvolutionKernels {
 /// A convolution on bf16 activations by oneDNN's native bf16 kernels: bf16 input, output, output gradient and
 /// input gradient (each an fp32 sum of bf16 products, rounded once), fp32 weight gradient.
 ///
-/// Weights are converted from the fp32 master copy by the reorder into the kernel's layout that fp32 runs too.
+/// Weights are converted from the fp32 master copy once per step, by the reorder into the forward kernel's layout
+/// that fp32 runs too; backward-data reorders that bf16 copy into its layout.
 /// A network's first convolution takes the fp32 image: it is converted to bf16 once in forward and kept for
 /// backward-weights. `make` returns nil where oneDNN has only a reference kernel for the shape.
 final class BF16ConvolutionPlan: ConvolutionKernels {
@@ -35,6 +36,9 @@ final class BF16ConvolutionPlan: ConvolutionKernels {
     private let backwardDataPrimitive: DNNLPrimitive?
     private let backwardWeightsPrimitive: DNNLPrimitive
     private let forwardWeights: DNNLReorder
+    /// The step's weights in bf16, in the forward kernel's layout: converted once, in forward; backward-data
+    /// reorders them (bf16 to bf16) into its own layout.
+    private let weightsBF16: AlignedBuffer
     private let backwardDataWeights: DNNLReorder?
     private let gradientReorder: DNNLReorder
     private let gradientBytes: Int
@@ -85,10 +89,11 @@ final class BF16ConvolutionPlan: ConvolutionKernels {
         let kernelWeights = DNNL.query(forwardPD, dnnl_query_weights_md)
         forwardPrimitive = DNNLPrimitive(forwardPD, arguments: [(DNNL_ARG_SRC, src), (DNNL_ARG_WEIGHTS, kernelWeights), (DNNL_ARG_DST, dst)])
         forwardWeights = DNNLReorder(from: plainWeights, to: kernelWeights)
+        weightsBF16 = AlignedBuffer(bytes: DNNL.bytes(kernelWeights))
         if let backwardDataPD {
             let md = DNNL.query(backwardDataPD, dnnl_query_weights_md)
             backwardDataPrimitive = DNNLPrimitive(backwardDataPD, arguments: [(DNNL_ARG_DIFF_DST, dst), (DNNL_ARG_WEIGHTS, md), (DNNL_ARG_DIFF_SRC, src)])
-            backwardDataWeights = DNNLReorder(from: plainWeights, to: md)
+            backwardDataWeights = DNNLReorder(from: kernelWeights, to: md)
         } else {
             backwardDataPrimitive = nil
             backwardDataWeights = nil
@@ -107,7 +112,8 @@ final class BF16ConvolutionPlan: ConvolutionKernels {
         if let convertedInput {
             BFloat16Conversion.convert(x.assumingMemoryBound(to: Float.self), to: convertedInput.pointer, count: inputShape.reduce(1, *))
         }
-        forwardPrimitive.execute([bf16Input(x), scratch.weights(weight, forwardWeights, .forwardWeights), y])
+        forwardWeights(weight, weightsBF16.pointer)
+        forwardPrimitive.execute([bf16Input(x), weightsBF16.pointer, y])
     }
 
     func backwardWeights(_ x: UnsafeMutableRawPointer, _ dy: UnsafeMutableRawPointer, _ gradient: UnsafeMutablePointer<Float>) {
@@ -117,7 +123,8 @@ final class BF16ConvolutionPlan: ConvolutionKernels {
     }
 
     func backwardData(_ dy: UnsafeMutableRawPointer, _ weight: UnsafeMutablePointer<Float>, _ dx: UnsafeMutableRawPointer) {
-        let w = scratch.weights(weight, backwardDataWeights!, .backwardDataWeights)
+        let w = scratch.buffer(.backwardDataWeights, bytes: DNNL.bytes(backwardDataWeights!.destination))
+        backwardDataWeights!(weightsBF16.pointer, w)
         backwardDataPrimitive!.execute([dy, w, dx])
     }
 }
