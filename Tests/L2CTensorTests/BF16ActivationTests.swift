@@ -7,10 +7,6 @@ import XCTest
 final class BF16ActivationTests: XCTestCase {
     static let tolerance: Float = 1e-2
 
-    private func requireNativeBF16() throws {
-        try XCTSkipUnless(Precision.nativeBF16(features: .detected, oneDNNISA: ComputeThreads.oneDNNISA), "this CPU has no native bf16")
-    }
-
     /// `random` rounded to bf16 and widened back: the values both precisions see.
     private func representable(_ shape: [Int], seed: UInt64) -> Tensor {
         BFloat16Conversion.widened(BFloat16Conversion.narrowed(GradientCheck.random(shape, seed: seed)))

@@ -9,10 +9,6 @@ final class BF16ConvolutionTests: XCTestCase {
     /// terms is off by about 2⁻⁸·√n·|term|, well under 1% of the largest output for these sizes.
     static let tolerance: Float = 1e-2
 
-    private func requireNativeBF16() throws {
-        try XCTSkipUnless(Precision.nativeBF16(features: .detected, oneDNNISA: ComputeThreads.oneDNNISA), "this CPU has no native bf16")
-    }
-
     private func pair(_ inC: Int, _ outC: Int, kernel: Int, stride: Int, padding: Int, seed: UInt64) -> (bf16: DNNLConv2d, fp32: DNNLConv2d) {
         var rng = RandomGenerator(seed: seed)
         let reference = Conv2d(inC, outC, kernel: kernel, stride: stride, padding: padding, bias: false, rng: &rng)

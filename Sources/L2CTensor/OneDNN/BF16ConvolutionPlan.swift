@@ -123,8 +123,7 @@ final class BF16ConvolutionPlan: ConvolutionKernels {
     }
 
     func backwardData(_ dy: UnsafeMutableRawPointer, _ weight: UnsafeMutablePointer<Float>, _ dx: UnsafeMutableRawPointer) {
-        let w = scratch.buffer(.backwardDataWeights, bytes: DNNL.bytes(backwardDataWeights!.destination))
-        backwardDataWeights!(weightsBF16.pointer, w)
+        let w = scratch.weights(weightsBF16.pointer, backwardDataWeights, .backwardDataWeights)
         backwardDataPrimitive!.execute([dy, w, dx])
     }
 }

@@ -285,11 +285,11 @@ public final class ConvolutionScratch {
         return b.pointer
     }
 
-    /// The weights in the layout (and type) a kernel wants: the plain tensor itself, or a reordered copy in `slot`.
-    func weights(_ plain: UnsafeMutablePointer<Float>, _ reorder: DNNLReorder?, _ slot: Slot) -> UnsafeMutableRawPointer {
-        guard let reorder else { return UnsafeMutableRawPointer(plain) }
+    /// The weights in the layout (and type) a kernel wants: `source` itself, or a reordered copy in `slot`.
+    func weights(_ source: UnsafeMutableRawPointer, _ reorder: DNNLReorder?, _ slot: Slot) -> UnsafeMutableRawPointer {
+        guard let reorder else { return source }
         let copy = buffer(slot, bytes: DNNL.bytes(reorder.destination))
-        reorder(plain, copy)
+        reorder(source, copy)
         return copy
     }
 }
