@@ -50,10 +50,12 @@ public struct ClusteringRun {
     /// The initialisation kept (0-based), and each candidate's trial loss (empty without restarts).
     public let chosenInitialisation: Int
     public let trialLosses: [Double]
+    /// Each target sample's neighbours its batches paired it with (`NeighbourPairing`; 0: none).
+    public let neighboursPerSample: Int
 
     /// For JSON summaries.
     public var restartRecord: [String: Any] {
         ["restarts": max(trialLosses.count, 1), "restart_chosen": chosenInitialisation + 1,
-         "restart_trial_losses": trialLosses.map { JSONLine.round($0) }]
+         "restart_trial_losses": trialLosses.map { JSONLine.round($0) }, "neighbours_per_sample": neighboursPerSample]
     }
 }

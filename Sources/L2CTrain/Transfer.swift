@@ -150,12 +150,13 @@ public enum CrossTask {
     /// (phases `<phase>.trial<r>`), and the one with the lowest trial loss trains for the whole run.
     public static func trainClusteringNetwork(_ data: Dataset, architecture: Architecture, clusters: Int, loss: any PairwiseLoss,
                                               supervision: PairSupervision, optimization: Optimization, restarts: ClusteringRestarts = ClusteringRestarts(count: 1),
-                                              log: MetricsLog, phase: String = "cluster", session: RunSession) throws -> ClusteringRun {
+                                              pairing: NeighbourPairing = .off, log: MetricsLog, phase: String = "cluster", session: RunSession) throws -> ClusteringRun {
         let comm = session.communicator
         let console = Console(rank: comm.rank)
+        let neighbours = neighbourTable(data, clusters: clusters, supervision: supervision, pairing: pairing, communicator: comm)
         let (candidate, criteria) = restarts.count > 1
             ? try chooseInitialisation(data, architecture: architecture, clusters: clusters, loss: loss, supervision: supervision,
-                                       optimization: optimization, restarts: restarts, log: log, phase: phase, session: session)
+                                       neighbours: neighbours, optimization: optimization, restarts: restarts, log: log, phase: phase, session: session)
             : (0, [])
         let model = try buildClusteringNetwork(data, architecture: architecture, clusters: clusters, optimization: optimization,
                                                seed: ClusteringRestarts.initialisationSeed(runSeed: optimization.seed, candidate: candidate), session: session)
@@ -163,14 +164,15 @@ public enum CrossTask {
                                     parameters: model.parameters, overlapping: model, log: log, session: session)
         console.log("cluster: \(architecture.rawValue), K=\(clusters), \(data.count) unlabelled samples, \(loop.steps) steps\(optimization.lengthReason(batchesPerEpoch: loop.schedule.batchesPerEpoch))\(optimization.augmentationNote)")
         let (_, seconds) = try loop.run(PhaseState(tensors: model.stateTensors),
-                                        clusteringStep(model, data, loss: loss, supervision: supervision, optimization: optimization, communicator: comm))
-        return ClusteringRun(model: model, steps: loop.steps, seconds: seconds, chosenInitialisation: candidate, trialLosses: criteria)
+                                        clusteringStep(model, data, loss: loss, supervision: supervision, neighbours: neighbours, optimization: optimization, communicator: comm))
+        return ClusteringRun(model: model, steps: loop.steps, seconds: seconds, chosenInitialisation: candidate, trialLosses: criteria,
+                             neighboursPerSample: neighbours?.k ?? 0)
     }
 
     /// With `restarts` tried (runs long enough), each candidate's trial as phase `<phase>.trial<r>` and the one with the
     /// lowest trial loss; otherwise candidate 0 and no trial losses.
     static func chooseInitialisation(_ data: Dataset, architecture: Architecture, clusters: Int, loss: any PairwiseLoss,
-                                     supervision: PairSupervision, optimization: Optimization, restarts: ClusteringRestarts,
+                                     supervision: PairSupervision, neighbours: NeighbourTable?, optimization: Optimization, restarts: ClusteringRestarts,
                                      log: MetricsLog, phase: String, session: RunSession) throws -> (candidate: Int, criteria: [Double]) {
         let comm = session.communicator
         let console = Console(rank: comm.rank)
@@ -197,7 +199,7 @@ public enum CrossTask {
             var (sum, counted) = (0.0, 0)
             let state = PhaseState(tensors: model.stateTensors, save: { ["trial.sum": "\(sum)", "trial.count": "\(counted)"] },
                                    restore: { sum = $0["trial.sum"].flatMap(Double.init) ?? 0; counted = $0["trial.count"].flatMap(Int.init) ?? 0 })
-            let step = clusteringStep(model, data, loss: loss, supervision: supervision, optimization: optimization, communicator: comm)
+            let step = clusteringStep(model, data, loss: loss, supervision: supervision, neighbours: neighbours, optimization: optimization, communicator: comm)
             _ = try loop.run(state) { batch in
                 let value = try step(batch)
                 if ClusteringRestarts.countsTowardsCriterion(step: batch.step, trialSteps: trialSteps) { (sum, counted) = (sum + value, counted + 1) }
@@ -225,19 +227,37 @@ public enum CrossTask {
         return model
     }
 
+    /// The target's neighbour table for `NeighbourPairs` (SPN supervision only), or nil.
+    static func neighbourTable(_ data: Dataset, clusters: Int, supervision: PairSupervision, pairing: NeighbourPairing,
+                               communicator comm: any Communicator) -> NeighbourTable? {
+        guard case .network = supervision else { return nil }
+        let k = pairing.neighbours(samples: data.count, clusters: clusters)
+        guard k > 0 else { return nil }
+        let start = Date()
+        let table = NeighbourTable(points: data.images, count: data.count, dimension: data.sampleSize, k: k, communicator: comm)
+        Console(rank: comm.rank).log(String(format: "cluster: the %d nearest neighbours of each of %d samples (cosine of the centred pixels) in %.1f s; each batch pairs its first half with one of theirs, called similar",
+                                            k, data.count, Date().timeIntervalSince(start)))
+        return table
+    }
+
     /// One step of a clustering network: the pair targets (the SPN's predictions, or the labels), forward, the
-    /// pairwise loss over the global batch, backward. Returns the global loss.
+    /// pairwise loss over the global batch, backward. Returns the global loss. With `neighbours`, the batch pairs
+    /// its first half with their neighbours, which the targets call similar (`NeighbourPairs`).
     static func clusteringStep(_ model: Sequential, _ data: Dataset, loss: any PairwiseLoss, supervision: PairSupervision,
-                               optimization: Optimization, communicator comm: any Communicator) -> (StepBatch) throws -> Double {
+                               neighbours: NeighbourTable? = nil, optimization: Optimization, communicator comm: any Communicator) -> (StepBatch) throws -> Double {
         { batch in
-            let input = optimization.images(data, batch.localIndices, step: batch.step)
+            let global = neighbours.map { NeighbourPairs.pairedBatch(batch.globalIndices, table: $0, step: batch.step, seed: optimization.seed) }
+                ?? Array(batch.globalIndices)
+            let local = global.count / comm.size
+            let input = optimization.images(data, global[(comm.rank * local)..<((comm.rank + 1) * local)], step: batch.step)
             batch.timer.lap(.input)
-            let similarity: any PairSimilarity
+            var similarity: any PairSimilarity
             switch supervision {
-            case .oracle: similarity = LabelSimilarity(labels: batch.globalIndices.map { data.labels[$0] })
+            case .oracle: similarity = LabelSimilarity(labels: global.map { data.labels[$0] })
             case .network(let spn, let statistics):
                 similarity = spn.head.predictedSimilarity(spn.pairTerms(input, statistics: statistics, communicator: comm))
             }
+            if let neighbours { similarity = NeighbourPairs(base: similarity, samples: global, table: neighbours) }
             batch.timer.lap(.loss)   // the pair targets: the SPN's predictions
             let probs = Softmax.forward(model.forward(input, batch.pass))
             batch.timer.lap(.forward)

@@ -24,6 +24,8 @@ public struct TransferConfig: Sendable {
     public var clusterOptimization = Optimization()
     /// Initialisations of the clustering network tried briefly (`--restarts`).
     public var restarts = ClusteringRestarts()
+    /// Target samples paired with their nearest neighbours in the clustering network's batches (`--neighbours`).
+    public var neighbours = NeighbourPairing.automatic
     public var out: String?
     public var runPolicy = RunPolicy()
     /// The command in training states: `transfer`, or `cluster` (an SPN from a file or the oracle).
@@ -37,13 +39,13 @@ public struct TransferConfig: Sendable {
         options.merge(["--data": canonicalPath(data), "--model": model.rawValue, "--aux-classes": "\(auxiliaryClasses)", "--target-classes": "\(targetClasses)",
                        "--loss": loss.rawValue, "--clusters": "\(clusters)", "--oracle-similarity": "\(oracleSimilarity)",
                        "--spn": spnCheckpoint.map(canonicalPath) ?? "", "--classes-per-batch": balance.map { "\($0.classes)x\($0.samples)" } ?? "",
-                       "--spn-statistics": spnStatistics.rawValue, "--restarts": "\(restarts.count)"]) { a, _ in a }
+                       "--spn-statistics": spnStatistics.rawValue, "--restarts": "\(restarts.count)", "--neighbours": "\(neighbours)"]) { a, _ in a }
         return options
     }
 
     var fingerprint: String {
         [data, model.rawValue, "\(auxiliaryClasses)", "\(targetClasses)", loss.rawValue, "\(clusters)", "\(oracleSimilarity)",
-         spnStatistics.rawValue, spnCheckpoint ?? "", balance.map { "\($0.classes)x\($0.samples)" } ?? "", "\(minimumShare)", spnOptimization.fingerprint, clusterOptimization.fingerprint, "\(restarts.count)", out ?? ""].joined(separator: "|")
+         spnStatistics.rawValue, spnCheckpoint ?? "", balance.map { "\($0.classes)x\($0.samples)" } ?? "", "\(minimumShare)", spnOptimization.fingerprint, clusterOptimization.fingerprint, "\(restarts.count)", "\(neighbours)", out ?? ""].joined(separator: "|")
     }
 }
 
@@ -117,7 +119,7 @@ public enum TransferExperiment {
         }
         let run = try CrossTask.trainClusteringNetwork(
             targetTrain, architecture: config.model, clusters: config.clusters, loss: loss, supervision: supervision,
-            optimization: config.clusterOptimization, restarts: config.restarts, log: log, session: session)
+            optimization: config.clusterOptimization, restarts: config.restarts, pairing: config.neighbours, log: log, session: session)
         let (model, steps, seconds) = (run.model, run.steps, run.seconds)
         result.merge(run.restartRecord) { mine, _ in mine }
         try session.finish()

@@ -87,7 +87,7 @@ struct ClusterCommand: ParsableCommand {
     var optimization: OptimizationOptions
 
     @OptionGroup(title: "Clustering network")
-    var restarts: RestartOptions
+    var clustering: ClusteringNetworkOptions
 
     @OptionGroup(title: "Long runs")
     var longRun: RunOptions
@@ -114,7 +114,8 @@ struct ClusterCommand: ParsableCommand {
         config.minimumShare = minimumShare
         config.clusterOptimization = optimization.settings
         config.clusterOptimization.stepBudget = CrossTask.stepBudget
-        config.restarts = restarts.settings
+        config.restarts = clustering.restartSettings
+        config.neighbours = clustering.neighbours
         config.out = out
         config.runPolicy = longRun.policy
         config.command = "cluster"

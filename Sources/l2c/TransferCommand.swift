@@ -83,7 +83,7 @@ struct TransferCommand: ParsableCommand {
     var seed: UInt64 = 1
 
     @OptionGroup(title: "Clustering network")
-    var restarts: RestartOptions
+    var clustering: ClusteringNetworkOptions
 
     @Option(help: "Random changes of each training image of both networks: none, or a comma-separated list of affine, crop and flip (see l2c train --help).")
     var augment: SampleAugmentation = .none
@@ -121,7 +121,8 @@ struct TransferCommand: ParsableCommand {
             spn.globalBatch = config.balance.classes * config.balance.samples
             config.spnOptimization = spn
             config.clusterOptimization = cluster
-            config.restarts = restarts.settings
+            config.restarts = clustering.restartSettings
+            config.neighbours = clustering.neighbours
             config.out = out
             config.runPolicy = longRun.policy
             MPIRuntime.run(threads: threads, stopsOnSignals: true) { comm in try AlphabetTransfer.run(config, communicator: comm) }
@@ -141,7 +142,8 @@ struct TransferCommand: ParsableCommand {
         if let pair = balance.pair { spn.globalBatch = pair.classes * pair.samples }
         config.spnOptimization = spn
         config.clusterOptimization = cluster
-        config.restarts = restarts.settings
+        config.restarts = clustering.restartSettings
+        config.neighbours = clustering.neighbours
         config.runPolicy = longRun.policy
         MPIRuntime.run(threads: threads, stopsOnSignals: true) { comm in try TransferExperiment.run(config, communicator: comm) }
     }
@@ -168,14 +170,22 @@ func parseNames(_ text: String) throws -> [String] {
     return text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
 }
 
-/// How many initialisations of the clustering network `transfer` and `cluster` try.
-struct RestartOptions: ParsableArguments {
+/// How `transfer` and `cluster` train the clustering network: initialisations tried, neighbour pairs.
+struct ClusteringNetworkOptions: ParsableArguments {
     @Option(help: "Initialisations of the clustering network tried in runs of \(ClusteringRestarts.minimumSteps) steps or more: each trains for a fifth of the run on the same batches, and the one whose pairwise loss is lowest over its trial's second half trains for the whole run (1: no trials). Labels are not used.")
     var restarts: Int = ClusteringRestarts.defaultCount
+
+    @Option(help: "Each target sample's N nearest neighbours (cosine of the centred pixels) count as similar, and every clustering batch pairs its first half with one neighbour each; the SPN's predictions give the other pairs. auto: N = samples / (20·K), from 1 to 10; 0: the SPN's pairs alone (L2C as published).")
+    var neighbours: NeighbourPairing = .automatic
 
     func validate() throws {
         guard restarts >= 1 else { throw ValidationError("--restarts: expected 1 or more, got \(restarts)") }
     }
 
-    var settings: ClusteringRestarts { ClusteringRestarts(count: restarts) }
+    var restartSettings: ClusteringRestarts { ClusteringRestarts(count: restarts) }
+}
+
+extension NeighbourPairing: ExpressibleByArgument {
+    public init?(argument: String) { self.init(argument) }
+    public var defaultValueDescription: String { description }
 }

@@ -44,20 +44,26 @@ final class ThreadedRanks: @unchecked Sendable {
 
     /// Runs `body(rank, communicator)` on every rank concurrently and returns the results in rank order.
     func run<T>(_ body: @escaping (Int, any Communicator) -> T) -> [T] {
-        var results = [T?](repeating: nil, count: size)
-        let lock = NSLock()
+        let results = RankResults<T>(count: size)
         let group = DispatchGroup()
         for rank in 0..<size {
             group.enter()
             Thread.detachNewThread {
-                let value = body(rank, ThreadedCommunicator(ranks: self, rank: rank))
-                lock.lock(); results[rank] = value; lock.unlock()
+                results.set(rank, body(rank, ThreadedCommunicator(ranks: self, rank: rank)))
                 group.leave()
             }
         }
         group.wait()
-        return results.map { $0! }
+        return results.values.map { $0! }
     }
+}
+
+/// Each rank's result, written under a lock from the rank's thread.
+private final class RankResults<T>: @unchecked Sendable {
+    private(set) var values: [T?]
+    private let lock = NSLock()
+    init(count: Int) { values = Array(repeating: nil, count: count) }
+    func set(_ rank: Int, _ value: T) { lock.withLock { values[rank] = value } }
 }
 
 private final class ThreadedCommunicator: Communicator {

@@ -24,7 +24,7 @@ final class CrossTaskTests: XCTestCase {
     }
 
     /// SPN training and clustering from SPN predictions: 1 rank × 64 equals 2 ranks × 32 after 20 SGD steps, with
-    /// every image augmented (the draw follows the sample, not the rank).
+    /// every image augmented (the draw follows the sample, not the rank) and neighbour pairs in the clustering batches.
     ///
     /// Both networks are compared over all their parameters at once: the BatchNorm shifts β of its backbone sit in front of
     /// the pair head's own BatchNorm, which removes most of any shift, so their gradients are nearly zero by
@@ -49,6 +49,7 @@ final class CrossTaskTests: XCTestCase {
                         "global_batch", "steps", "checkpoint"] {
                 XCTAssertNotNil(summary[key], "cluster summary lacks \(key)")
             }
+            XCTAssertEqual(summary["neighbours_per_sample"] as? Int, 10, "by default batches pair samples with neighbours (k = 10 here)")
             clusterings.append(try Checkpoint.load("\(work)/cluster\(ranks)/model.safetensors"))
         }
         XCTAssertTrue(spns[0].tensors.keys.contains("head.linear1.weight") && spns[0].tensors.keys.contains("head.bn.running_var"))
