@@ -96,6 +96,13 @@ extension Communicator {
         return v
     }
 
+    /// This rank's share of a global batch split evenly in rank order: `global.count / size` elements from
+    /// position rank · global.count / size.
+    public func share<T>(of global: [T]) -> ArraySlice<T> {
+        let local = global.count / size
+        return global[(rank * local)..<((rank + 1) * local)]
+    }
+
     /// Every rank's value, in rank order.
     public func gather(_ value: Int64) -> [Int64] {
         var mine = value

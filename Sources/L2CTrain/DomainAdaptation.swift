@@ -171,7 +171,7 @@ public enum DomainAdaptation {
         let (lastLoss, seconds) = try loop.run(PhaseState(tensors: stateTensors())) { batch in
             let epoch = batch.step / targetSchedule.batchesPerEpoch
             if epoch != targetEpoch { (targetEpoch, targetBatches) = (epoch, targetSchedule.epochBatches(epoch)) }
-            let targetIndices = targetBatches[batch.step % targetSchedule.batchesPerEpoch][(comm.rank * local)..<((comm.rank + 1) * local)]
+            let targetIndices = comm.share(of: targetBatches[batch.step % targetSchedule.batchesPerEpoch])
             let sourceInput = config.optimization.images(source, batch.localIndices, step: batch.step)
             let targetInput = config.optimization.images(target, targetIndices, step: batch.step, stream: 0x7a)
             let sourceLabels = batch.localIndices.map { source.labels[$0] }

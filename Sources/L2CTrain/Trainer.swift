@@ -89,8 +89,7 @@ public final class Trainer {
                 let result = pairwise.evaluate(localProbs: probs, similarity: similarity, communicator: comm)
                 (loss, gradLogits) = (result.loss, Softmax.backward(probs: probs, gradProbs: result.gradProbs))
             } else {
-                let local = batch.localIndices.count
-                (loss, gradLogits) = CrossEntropy.evaluate(logits: logits, labels: Array(globalLabels[(comm.rank * local)..<((comm.rank + 1) * local)]),
+                (loss, gradLogits) = CrossEntropy.evaluate(logits: logits, labels: Array(comm.share(of: globalLabels)),
                                                            communicator: comm)
             }
             batch.timer.lap(.loss)

@@ -137,7 +137,7 @@ public final class TrainingLoop {
             timer.add(.checkpoint, checkpointPause)
             checkpointPause = 0
             flat.zeroGradients()
-            let batch = StepBatch(step: step, epoch: epoch, localIndices: global[(comm.rank * local)..<((comm.rank + 1) * local)],
+            let batch = StepBatch(step: step, epoch: epoch, localIndices: comm.share(of: global),
                                   globalIndices: global[...],
                                   pass: Pass(training: true, sampleOffset: comm.rank * local, step: step), timer: timer)
             timer.start()

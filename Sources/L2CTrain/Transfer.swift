@@ -248,8 +248,7 @@ public enum CrossTask {
         { batch in
             let global = neighbours.map { NeighbourPairs.pairedBatch(batch.globalIndices, table: $0, step: batch.step, seed: optimization.seed) }
                 ?? Array(batch.globalIndices)
-            let local = global.count / comm.size
-            let input = optimization.images(data, global[(comm.rank * local)..<((comm.rank + 1) * local)], step: batch.step)
+            let input = optimization.images(data, comm.share(of: global), step: batch.step)
             batch.timer.lap(.input)
             var similarity: any PairSimilarity
             switch supervision {
@@ -290,7 +289,7 @@ public enum CrossTask {
         var margins = [Float](repeating: 0, count: local * globalBatch)
         for start in stride(from: 0, through: data.count - globalBatch, by: globalBatch) {
             let batch = Array(order[start..<(start + globalBatch)])
-            let terms = network.pairTerms(data.batch(batch[(comm.rank * local)..<((comm.rank + 1) * local)]), statistics: statistics, communicator: comm)
+            let terms = network.pairTerms(data.batch(comm.share(of: batch)), statistics: statistics, communicator: comm)
             margins.withUnsafeMutableBufferPointer {
                 network.head.margins(terms, rows: terms.firstRow..<(terms.firstRow + local), into: $0.baseAddress!)
             }
