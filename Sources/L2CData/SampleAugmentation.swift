@@ -7,12 +7,13 @@ import L2CTensor
 ///
 /// - `affine`: rotation ±10°, scale 0.9–1.1, horizontal shear ±10°, shift ±10% of each side;
 /// - `crop`: a whole-pixel shift of up to ±size/8 each way (a padded random crop);
-/// - `flip`: a horizontal mirror with probability ½ (not for digits or letters).
+/// - `flip`: a horizontal mirror with probability ½ (not for digits or letters);
+/// - `jitter`: contrast × 0.6–1.4 and brightness ± 0.2 (of pixels scaled to 0–1), out = contrast · in + brightness.
 ///
-/// All of them are one inverse map per sample, resampled bilinearly; pixels from outside the image take the
-/// nearest border pixel, so dark-on-light and light-on-dark images both keep their background.
+/// The geometric ones are one inverse map per sample, resampled bilinearly; pixels from outside the image take
+/// the nearest border pixel, so dark-on-light and light-on-dark images both keep their background.
 public struct SampleAugmentation: Sendable, Equatable {
-    public enum Transform: String, CaseIterable, Sendable { case affine, crop, flip }
+    public enum Transform: String, CaseIterable, Sendable { case affine, crop, flip, jitter }
 
     public let transforms: Set<Transform>
 
@@ -27,11 +28,11 @@ public struct SampleAugmentation: Sendable, Equatable {
         var transforms: Set<Transform> = []
         for name in names {
             guard let transform = Transform(rawValue: name) else {
-                throw DataError("--augment", "expected none or a comma-separated list of affine, crop, flip; got '\(text)'")
+                throw DataError("--augment", "expected none or a comma-separated list of affine, crop, flip, jitter; got '\(text)'")
             }
             transforms.insert(transform)
         }
-        guard !transforms.isEmpty else { throw DataError("--augment", "expected none or a comma-separated list of affine, crop, flip; got '\(text)'") }
+        guard !transforms.isEmpty else { throw DataError("--augment", "expected none or a comma-separated list of affine, crop, flip, jitter; got '\(text)'") }
         self.transforms = transforms
     }
 
@@ -79,6 +80,15 @@ public struct SampleAugmentation: Sendable, Equatable {
         return Warp(matrix: inverse, offset: (-(inverse.0 * tx + inverse.1 * ty), -(inverse.2 * tx + inverse.3 * ty)))
     }
 
+    /// The photometric draw of one sample at one step (identity without `jitter`), from its own random stream: the
+    /// geometric draws do not depend on whether it is on.
+    public func intensity(seed: UInt64, step: Int, sample: Int) -> (contrast: Float, brightness: Float) {
+        guard transforms.contains(.jitter) else { return (1, 0) }
+        var rng = RandomGenerator(seed: mixKey(mixKey(seed, UInt64(step)), UInt64(sample)), stream: 0x4A49_5454)
+        let contrast = 0.6 + 0.8 * rng.uniform()
+        return (contrast, -0.2 + 0.4 * rng.uniform())
+    }
+
     /// `images` (N×C×H×W, row r holding global sample `samples[r]`) augmented for `step`: a new tensor, or
     /// `images` itself when there is nothing to do.
     public func apply(_ images: Tensor, samples: some Collection<Int>, step: Int, seed: UInt64) -> Tensor {
@@ -91,6 +101,7 @@ public struct SampleAugmentation: Sendable, Equatable {
         for (row, sample) in samples.enumerated() {
             let w = warp(height: height, width: width, seed: seed, step: step, sample: sample)
             let (m0, m1, m2, m3) = w.matrix
+            let (contrast, brightness) = intensity(seed: seed, step: step, sample: sample)
             for y in 0..<height {
                 for x in 0..<width {
                     let (dx, dy) = (Double(x) - cx, Double(y) - cy)
@@ -103,7 +114,7 @@ public struct SampleAugmentation: Sendable, Equatable {
                         let source = images.data + (row * channels + channel) * plane
                         let top = source[y0 * width + x0] + (source[y0 * width + x1] - source[y0 * width + x0]) * fx
                         let bottom = source[y1 * width + x0] + (source[y1 * width + x1] - source[y1 * width + x0]) * fx
-                        out.data[(row * channels + channel) * plane + y * width + x] = top + (bottom - top) * fy
+                        out.data[(row * channels + channel) * plane + y * width + x] = contrast * (top + (bottom - top) * fy) + brightness
                     }
                 }
             }

@@ -49,6 +49,18 @@ public final class Tensor {
         values.withUnsafeBufferPointer { data.update(from: $0.baseAddress!, count: count) }
     }
 
+    /// The tensors' samples one after the other: [n₁ + n₂ + …, rest of the shape], the rest shared by all of them.
+    public convenience init(stacking parts: [Tensor]) {
+        precondition(!parts.isEmpty && parts.allSatisfy { $0.shape.dropFirst() == parts[0].shape.dropFirst() && $0.element == .float32 },
+                     "stacking needs float32 tensors of one sample shape, got \(parts.map(\.shape))")
+        self.init(shape: [parts.reduce(0) { $0 + $1.rows }] + parts[0].shape.dropFirst())
+        var offset = 0
+        for part in parts {
+            (data + offset).update(from: part.data, count: part.count)
+            offset += part.count
+        }
+    }
+
     /// `shape`'s elements of `owner`'s storage from `offset` on: no copy, alive as long as the view.
     public init(viewing owner: Tensor, offset: Int, shape: [Int]) {
         precondition(owner.element == .float32, "views of bfloat16 tensors are not supported")

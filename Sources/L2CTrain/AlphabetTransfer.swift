@@ -26,6 +26,8 @@ public struct AlphabetTransferConfig: Sendable {
     public var restarts = ClusteringRestarts()
     /// Target samples paired with their nearest neighbours in the clustering network's batches (`--neighbours`).
     public var neighbours = NeighbourPairing.automatic
+    /// The clustering network's contrastive warm-up on the target (`--warm-up-steps`).
+    public var warmUp = ContrastiveWarmUp.off
     public var out: String?
     public var runPolicy = RunPolicy()
 
@@ -37,14 +39,15 @@ public struct AlphabetTransferConfig: Sendable {
         options.merge(["--data": canonicalPath(root), "--aux-alphabets": "\(auxiliaryAlphabets)", "--target-alphabets": "\(targetAlphabets)",
                        "--model": model.rawValue, "--loss": loss.rawValue, "--clusters": "\(clusters ?? 0)", "--oracle-similarity": "\(oracleSimilarity)",
                        "--spn": spnCheckpoint.map(canonicalPath) ?? "", "--spn-statistics": spnStatistics.rawValue,
-                       "--classes-per-batch": "\(balance.classes)x\(balance.samples)", "--restarts": "\(restarts.count)", "--neighbours": "\(neighbours)"]) { a, _ in a }
+                       "--classes-per-batch": "\(balance.classes)x\(balance.samples)", "--restarts": "\(restarts.count)", "--neighbours": "\(neighbours)",
+                       "--warm-up-steps": "\(warmUp.steps)"]) { a, _ in a }
         return options
     }
 
     var fingerprint: String {
         [root, "\(auxiliaryAlphabets)", "\(targetAlphabets)", model.rawValue, loss.rawValue, "\(clusters ?? 0)", "\(oracleSimilarity)",
          spnCheckpoint ?? "", spnStatistics.rawValue, "\(minimumShare)", "\(balance.classes)x\(balance.samples)",
-         spnOptimization.fingerprint, clusterOptimization.fingerprint, "\(restarts.count)", "\(neighbours)", out ?? ""].joined(separator: "|")
+         spnOptimization.fingerprint, clusterOptimization.fingerprint, "\(restarts.count)", "\(neighbours)", "\(warmUp.steps)", out ?? ""].joined(separator: "|")
     }
 }
 
@@ -99,7 +102,7 @@ public enum AlphabetTransfer {
             optimization.seed = config.clusterOptimization.seed &+ UInt64(index)
             let supervision: PairSupervision = spn.map { .network($0, statistics: config.spnStatistics) } ?? .oracle
             let model = try CrossTask.trainClusteringNetwork(data, architecture: config.model, clusters: k, loss: loss,
-                                                             supervision: supervision, optimization: optimization, restarts: config.restarts, pairing: config.neighbours,
+                                                             supervision: supervision, optimization: optimization, restarts: config.restarts, pairing: config.neighbours, warmUp: config.warmUp,
                                                              log: log, phase: phase, session: session).model
             let predictions = Evaluation.predict(model, data, communicator: comm)
             let scores = ClusteringMetrics.score(truth: data.labels, predicted: predictions)

@@ -52,10 +52,16 @@ public struct ClusteringRun {
     public let trialLosses: [Double]
     /// Each target sample's neighbours its batches paired it with (`NeighbourPairing`; 0: none).
     public let neighboursPerSample: Int
+    /// The contrastive warm-up's steps and network (projection included), when there was one.
+    public let warmUp: (steps: Int, network: Sequential)?
+
+    /// The warmed-up backbone without its projection: the features the clustering network started from.
+    public var warmedUpTrunk: Sequential? { warmUp.map { Sequential($0.network.layers.dropLast().map { ($0.name, $0.layer) }) } }
 
     /// For JSON summaries.
     public var restartRecord: [String: Any] {
         ["restarts": max(trialLosses.count, 1), "restart_chosen": chosenInitialisation + 1,
-         "restart_trial_losses": trialLosses.map { JSONLine.round($0) }, "neighbours_per_sample": neighboursPerSample]
+         "restart_trial_losses": trialLosses.map { JSONLine.round($0) }, "neighbours_per_sample": neighboursPerSample,
+         "warm_up_steps": warmUp?.steps ?? 0]
     }
 }

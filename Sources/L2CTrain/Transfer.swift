@@ -150,29 +150,34 @@ public enum CrossTask {
     /// (phases `<phase>.trial<r>`), and the one with the lowest trial loss trains for the whole run.
     public static func trainClusteringNetwork(_ data: Dataset, architecture: Architecture, clusters: Int, loss: any PairwiseLoss,
                                               supervision: PairSupervision, optimization: Optimization, restarts: ClusteringRestarts = ClusteringRestarts(count: 1),
-                                              pairing: NeighbourPairing = .off, log: MetricsLog, phase: String = "cluster", session: RunSession) throws -> ClusteringRun {
+                                              pairing: NeighbourPairing = .off, warmUp: ContrastiveWarmUp = .off, log: MetricsLog,
+                                              phase: String = "cluster", session: RunSession) throws -> ClusteringRun {
         let comm = session.communicator
         let console = Console(rank: comm.rank)
+        let backbone = warmUp.steps > 0
+            ? try warmUpBackbone(data, architecture: architecture, warmUp: warmUp, optimization: optimization, log: log, phase: "\(phase).warm-up", session: session)
+            : nil
         let neighbours = neighbourTable(data, clusters: clusters, supervision: supervision, pairing: pairing, communicator: comm)
         let (candidate, criteria) = restarts.count > 1
             ? try chooseInitialisation(data, architecture: architecture, clusters: clusters, loss: loss, supervision: supervision,
-                                       neighbours: neighbours, optimization: optimization, restarts: restarts, log: log, phase: phase, session: session)
+                                       neighbours: neighbours, backbone: backbone, optimization: optimization, restarts: restarts, log: log, phase: phase, session: session)
             : (0, [])
         let model = try buildClusteringNetwork(data, architecture: architecture, clusters: clusters, optimization: optimization,
-                                               seed: ClusteringRestarts.initialisationSeed(runSeed: optimization.seed, candidate: candidate), session: session)
+                                               seed: ClusteringRestarts.initialisationSeed(runSeed: optimization.seed, candidate: candidate),
+                                               backbone: backbone, session: session)
         let loop = try TrainingLoop(label: "cluster", phase: phase, sampleCount: data.count, optimization: optimization,
                                     parameters: model.parameters, overlapping: model, log: log, session: session)
         console.log("cluster: \(architecture.rawValue), K=\(clusters), \(data.count) unlabelled samples, \(loop.steps) steps\(optimization.lengthReason(batchesPerEpoch: loop.schedule.batchesPerEpoch))\(optimization.augmentationNote)")
         let (_, seconds) = try loop.run(PhaseState(tensors: model.stateTensors),
                                         clusteringStep(model, data, loss: loss, supervision: supervision, neighbours: neighbours, optimization: optimization, communicator: comm))
         return ClusteringRun(model: model, steps: loop.steps, seconds: seconds, chosenInitialisation: candidate, trialLosses: criteria,
-                             neighboursPerSample: neighbours?.k ?? 0)
+                             neighboursPerSample: neighbours?.k ?? 0, warmUp: backbone.map { (warmUp.steps, $0) })
     }
 
     /// With `restarts` tried (runs long enough), each candidate's trial as phase `<phase>.trial<r>` and the one with the
     /// lowest trial loss; otherwise candidate 0 and no trial losses.
     static func chooseInitialisation(_ data: Dataset, architecture: Architecture, clusters: Int, loss: any PairwiseLoss,
-                                     supervision: PairSupervision, neighbours: NeighbourTable?, optimization: Optimization, restarts: ClusteringRestarts,
+                                     supervision: PairSupervision, neighbours: NeighbourTable?, backbone: Sequential?, optimization: Optimization, restarts: ClusteringRestarts,
                                      log: MetricsLog, phase: String, session: RunSession) throws -> (candidate: Int, criteria: [Double]) {
         let comm = session.communicator
         let console = Console(rank: comm.rank)
@@ -193,7 +198,8 @@ public enum CrossTask {
             var trial = optimization
             trial.steps = trialSteps
             let model = try buildClusteringNetwork(data, architecture: architecture, clusters: clusters, optimization: optimization,
-                                                   seed: ClusteringRestarts.initialisationSeed(runSeed: optimization.seed, candidate: r), session: session)
+                                                   seed: ClusteringRestarts.initialisationSeed(runSeed: optimization.seed, candidate: r), backbone: backbone,
+                                                   session: session)
             let loop = try TrainingLoop(label: "cluster.trial\(r)", phase: trialPhase, sampleCount: data.count, optimization: trial,
                                         parameters: model.parameters, overlapping: model, log: log, session: session)
             var (sum, counted) = (0.0, 0)
@@ -218,12 +224,13 @@ public enum CrossTask {
         return (candidate, criteria)
     }
 
-    /// A clustering network with K outputs, initialised from `seed`, the same on every rank.
+    /// A clustering network with K outputs, initialised from `seed` (its backbone from `backbone`'s when given), the same on every rank.
     static func buildClusteringNetwork(_ data: Dataset, architecture: Architecture, clusters: Int, optimization: Optimization, seed: UInt64,
-                                       session: RunSession) throws -> Sequential {
+                                       backbone: Sequential? = nil, session: RunSession) throws -> Sequential {
         let model = try optimization.build(architecture, channels: data.channels, height: data.height, width: data.width, outputs: clusters,
                                            seed: seed, communicator: session.communicator)
         try session.replicate(model.stateTensors, what: "clustering network's")
+        if let backbone { startFromBackbone(model, of: backbone, architecture: architecture) }
         return model
     }
 
@@ -314,14 +321,22 @@ public enum CrossTask {
         return (precision, recall, precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0)
     }
 
-    /// K-means on the similarity network's backbone features (running BatchNorm statistics), scored like the networks.
-    public static func kMeansOnFeatures(_ network: SimilarityNetwork, _ data: Dataset, clusters: Int, seed: UInt64) -> ClusteringScores {
+    /// K-means on a backbone's features (running BatchNorm statistics), scored like the networks. `cosine` scales each
+    /// sample's features to unit length first, for features learnt by comparing cosines (the contrastive warm-up's).
+    public static func kMeansOnFeatures(_ backbone: Sequential, _ data: Dataset, clusters: Int, seed: UInt64, cosine: Bool = false) -> ClusteringScores {
         var features: [Float] = []
         var width = 0
         for start in stride(from: 0, to: data.count, by: 256) {
-            let out = network.backbone.forward(data.batch(start..<min(start + 256, data.count)), .evaluation)
+            let out = backbone.forward(data.batch(start..<min(start + 256, data.count)), .evaluation)
             width = out.columns
             features += out.array
+        }
+        if cosine {
+            for row in 0..<data.count {
+                let range = (row * width)..<((row + 1) * width)
+                let norm = max(features[range].reduce(0) { $0 + $1 * $1 }.squareRoot(), 1e-12)
+                for i in range { features[i] /= norm }
+            }
         }
         let assignment = KMeans(clusters: clusters, restarts: 5, seed: seed).fit(Tensor(shape: [data.count, width], values: features))
         return ClusteringMetrics.score(truth: data.labels, predicted: assignment)

@@ -26,6 +26,8 @@ public struct TransferConfig: Sendable {
     public var restarts = ClusteringRestarts()
     /// Target samples paired with their nearest neighbours in the clustering network's batches (`--neighbours`).
     public var neighbours = NeighbourPairing.automatic
+    /// The clustering network's contrastive warm-up on the target (`--warm-up-steps`).
+    public var warmUp = ContrastiveWarmUp.off
     public var out: String?
     public var runPolicy = RunPolicy()
     /// The command in training states: `transfer`, or `cluster` (an SPN from a file or the oracle).
@@ -39,13 +41,14 @@ public struct TransferConfig: Sendable {
         options.merge(["--data": canonicalPath(data), "--model": model.rawValue, "--aux-classes": "\(auxiliaryClasses)", "--target-classes": "\(targetClasses)",
                        "--loss": loss.rawValue, "--clusters": "\(clusters)", "--oracle-similarity": "\(oracleSimilarity)",
                        "--spn": spnCheckpoint.map(canonicalPath) ?? "", "--classes-per-batch": balance.map { "\($0.classes)x\($0.samples)" } ?? "",
-                       "--spn-statistics": spnStatistics.rawValue, "--restarts": "\(restarts.count)", "--neighbours": "\(neighbours)"]) { a, _ in a }
+                       "--spn-statistics": spnStatistics.rawValue, "--restarts": "\(restarts.count)", "--neighbours": "\(neighbours)",
+                       "--warm-up-steps": "\(warmUp.steps)"]) { a, _ in a }
         return options
     }
 
     var fingerprint: String {
         [data, model.rawValue, "\(auxiliaryClasses)", "\(targetClasses)", loss.rawValue, "\(clusters)", "\(oracleSimilarity)",
-         spnStatistics.rawValue, spnCheckpoint ?? "", balance.map { "\($0.classes)x\($0.samples)" } ?? "", "\(minimumShare)", spnOptimization.fingerprint, clusterOptimization.fingerprint, "\(restarts.count)", "\(neighbours)", out ?? ""].joined(separator: "|")
+         spnStatistics.rawValue, spnCheckpoint ?? "", balance.map { "\($0.classes)x\($0.samples)" } ?? "", "\(minimumShare)", spnOptimization.fingerprint, clusterOptimization.fingerprint, "\(restarts.count)", "\(neighbours)", "\(warmUp.steps)", out ?? ""].joined(separator: "|")
     }
 }
 
@@ -119,7 +122,7 @@ public enum TransferExperiment {
         }
         let run = try CrossTask.trainClusteringNetwork(
             targetTrain, architecture: config.model, clusters: config.clusters, loss: loss, supervision: supervision,
-            optimization: config.clusterOptimization, restarts: config.restarts, pairing: config.neighbours, log: log, session: session)
+            optimization: config.clusterOptimization, restarts: config.restarts, pairing: config.neighbours, warmUp: config.warmUp, log: log, session: session)
         let (model, steps, seconds) = (run.model, run.steps, run.seconds)
         result.merge(run.restartRecord) { mine, _ in mine }
         try session.finish()
@@ -150,9 +153,14 @@ public enum TransferExperiment {
         result["kmeans_acc"] = JSONLine.round(kmeans.accuracy)
         result["kmeans_nmi"] = JSONLine.round(kmeans.nmi)
         if let spn {
-            let onFeatures = CrossTask.kMeansOnFeatures(spn, targetTest, clusters: config.clusters, seed: config.clusterOptimization.seed)
+            let onFeatures = CrossTask.kMeansOnFeatures(spn.backbone, targetTest, clusters: config.clusters, seed: config.clusterOptimization.seed)
             result["kmeans_spn_features_acc"] = JSONLine.round(onFeatures.accuracy)
             console.log(String(format: "k-means on SPN features: acc %.4f", onFeatures.accuracy))
+        }
+        if let trunk = run.warmedUpTrunk {
+            let onFeatures = CrossTask.kMeansOnFeatures(trunk, targetTest, clusters: config.clusters, seed: config.clusterOptimization.seed, cosine: true)
+            result["kmeans_warm_up_features_acc"] = JSONLine.round(onFeatures.accuracy)
+            console.log(String(format: "k-means on the warm-up backbone's features (cosine): acc %.4f", onFeatures.accuracy))
         }
         result["steps"] = steps
         result["images_per_sec"] = JSONLine.round(Double(steps * config.clusterOptimization.globalBatch) / max(seconds, 1e-9), digits: 4)

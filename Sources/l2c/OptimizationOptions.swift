@@ -64,7 +64,7 @@ struct OptimizationOptions: ParsableArguments {
     @Flag(name: .customLong("zero-residual-gamma"), help: "ResNets: start each residual block's last BatchNorm γ at 0 (each block starts as the identity).")
     var zeroResidualGamma = false
 
-    @Option(help: "Random changes of each training image: none, or a comma-separated list of affine (rotation ±10°, scale 0.9–1.1, shear ±10°, shift ±10%), crop (a shift of up to ±size/8 pixels) and flip (a horizontal mirror, not for digits or letters); drawn from (seed, step, sample), so independent of the rank count.")
+    @Option(help: "Random changes of each training image: none, or a comma-separated list of affine (rotation ±10°, scale 0.9–1.1, shear ±10°, shift ±10%), crop (a shift of up to ±size/8 pixels), flip (a horizontal mirror, not for digits or letters) and jitter (contrast × 0.6–1.4, brightness ± 0.2 of the 0–1 range); drawn from (seed, step, sample), so independent of the rank count.")
     var augment: SampleAugmentation = .none
 
     @Option(help: "ResNets: fp32, bf16 (convolutions on bf16 operands by oneDNN's native kernels; an error where the CPU has no AVX512_BF16 or AMX) or auto (bf16 where native).")

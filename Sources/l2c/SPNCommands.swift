@@ -116,6 +116,7 @@ struct ClusterCommand: ParsableCommand {
         config.clusterOptimization.stepBudget = CrossTask.stepBudget
         config.restarts = clustering.restartSettings
         config.neighbours = clustering.neighbours
+        config.warmUp = clustering.warmUp
         config.out = out
         config.runPolicy = longRun.policy
         config.command = "cluster"

@@ -85,7 +85,7 @@ struct TransferCommand: ParsableCommand {
     @OptionGroup(title: "Clustering network")
     var clustering: ClusteringNetworkOptions
 
-    @Option(help: "Random changes of each training image of both networks: none, or a comma-separated list of affine, crop and flip (see l2c train --help).")
+    @Option(help: "Random changes of each training image of both networks: none, or a comma-separated list of affine, crop, flip and jitter (see l2c train --help).")
     var augment: SampleAugmentation = .none
 
     @Option(help: "ResNets: fp32, bf16 or auto (see l2c train --help).")
@@ -123,6 +123,8 @@ struct TransferCommand: ParsableCommand {
             config.clusterOptimization = cluster
             config.restarts = clustering.restartSettings
             config.neighbours = clustering.neighbours
+        config.warmUp = clustering.warmUp
+            config.warmUp = clustering.warmUp
             config.out = out
             config.runPolicy = longRun.policy
             MPIRuntime.run(threads: threads, stopsOnSignals: true) { comm in try AlphabetTransfer.run(config, communicator: comm) }
@@ -144,6 +146,7 @@ struct TransferCommand: ParsableCommand {
         config.clusterOptimization = cluster
         config.restarts = clustering.restartSettings
         config.neighbours = clustering.neighbours
+        config.warmUp = clustering.warmUp
         config.runPolicy = longRun.policy
         MPIRuntime.run(threads: threads, stopsOnSignals: true) { comm in try TransferExperiment.run(config, communicator: comm) }
     }
@@ -178,9 +181,15 @@ struct ClusteringNetworkOptions: ParsableArguments {
     @Option(help: "Each target sample's N nearest neighbours (cosine of the centred pixels) count as similar, and every clustering batch pairs its first half with one neighbour each; the SPN's predictions give the other pairs. auto: N = samples / (20·K), from 1 to 10; 0: the SPN's pairs alone (L2C as published).")
     var neighbours: NeighbourPairing = .automatic
 
+    @Option(name: .customLong("warm-up-steps"), help: "Steps of a contrastive warm-up: before it learns the pairs, the clustering network's backbone learns on the unlabelled target to match each sample's two randomly changed views (affine, crop, jitter) among all views of the global batch; 1000 measured in the README. 0: a random start, L2C as published.")
+    var warmUpSteps: Int = 0
+
     func validate() throws {
         guard restarts >= 1 else { throw ValidationError("--restarts: expected 1 or more, got \(restarts)") }
+        guard warmUpSteps >= 0 else { throw ValidationError("--warm-up-steps: expected 0 or more, got \(warmUpSteps)") }
     }
+
+    var warmUp: ContrastiveWarmUp { ContrastiveWarmUp(steps: warmUpSteps) }
 
     var restartSettings: ClusteringRestarts { ClusteringRestarts(count: restarts) }
 }

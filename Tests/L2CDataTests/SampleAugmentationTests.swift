@@ -2,7 +2,7 @@ import L2CData
 import L2CTensor
 import XCTest
 
-/// Random affine, crop and flip of in-memory training images, drawn per (seed, step, sample).
+/// Random affine, crop, flip and intensity jitter of in-memory training images, drawn per (seed, step, sample).
 final class SampleAugmentationTests: XCTestCase {
     /// Four 1×12×10 images with distinct, non-symmetric content: image i holds 100·i + 10·y + x at (y, x).
     private func images(_ samples: Int = 4, height: Int = 12, width: Int = 10) -> Tensor {
@@ -100,5 +100,23 @@ final class SampleAugmentationTests: XCTestCase {
             XCTAssertLessThanOrEqual(max(abs(b), abs(c)), 0.45)
             XCTAssertLessThanOrEqual(max(abs(warp.offset.x), abs(warp.offset.y)), 2)
         }
+    }
+
+    /// Jitter changes contrast and brightness, out = c·in + b with c in 0.6–1.4 and b in ±0.2, and moves no pixel:
+    /// with a warp on, the jittered image is the warped one, scaled and shifted.
+    func testJitterScalesAndShiftsIntensitiesOnTopOfTheSameWarp() throws {
+        let batch = images(16)
+        let warped = try SampleAugmentation(parsing: "affine").apply(batch, samples: Array(0..<16), step: 4, seed: 5)
+        let jittered = try SampleAugmentation(parsing: "affine,jitter").apply(batch, samples: Array(0..<16), step: 4, seed: 5)
+        var contrasts: [Float] = []
+        for r in 0..<16 {
+            let (before, after) = (row(warped, r), row(jittered, r))
+            let (low, high) = (before.indices.min { before[$0] < before[$1] }!, before.indices.max { before[$0] < before[$1] }!)
+            let c = (after[high] - after[low]) / (before[high] - before[low]), b = after[low] - c * before[low]
+            XCTAssertTrue((0.6...1.4).contains(c) && (-0.2...0.2).contains(b), "row \(r): contrast \(c), brightness \(b)")
+            for i in before.indices { XCTAssertEqual(after[i], c * before[i] + b, accuracy: 1e-3 * max(1, abs(after[i])), "row \(r) pixel \(i)") }
+            contrasts.append(c)
+        }
+        XCTAssertGreaterThan(contrasts.max()! - contrasts.min()!, 0.2, "contrasts drawn: \(contrasts)")
     }
 }

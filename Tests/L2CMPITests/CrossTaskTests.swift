@@ -24,7 +24,9 @@ final class CrossTaskTests: XCTestCase {
     }
 
     /// SPN training and clustering from SPN predictions: 1 rank × 64 equals 2 ranks × 32 after 20 SGD steps, with
-    /// every image augmented (the draw follows the sample, not the rank) and neighbour pairs in the clustering batches.
+    /// every image augmented (the draw follows the sample, not the rank), a contrastive warm-up of the clustering
+    /// network first (its two views of each sample, and the loss over all views of the global batch, do not depend on
+    /// the rank count either) and neighbour pairs in the clustering batches.
     ///
     /// Both networks are compared over all their parameters at once: the BatchNorm shifts β of its backbone sit in front of
     /// the pair head's own BatchNorm, which removes most of any shift, so their gradients are nearly zero by
@@ -42,14 +44,15 @@ final class CrossTaskTests: XCTestCase {
             spns.append(try Checkpoint.load("\(work)/spn\(ranks)/spn.safetensors"))
             let clusterRun = try Launcher.mpirun(ranks: ranks, ["cluster", "--spn", "\(work)/spn1/spn.safetensors", "--data", Self.mnist,
                                                                 "--classes", "5,6,7,8,9", "--loss", "mcl", "--clusters", "5",
-                                                                "--out", "\(work)/cluster\(ranks)", "--lr", "0.01"] + sgd)
+                                                                "--warm-up-steps", "20", "--out", "\(work)/cluster\(ranks)", "--lr", "0.01"] + sgd)
             XCTAssertEqual(clusterRun.status, 0, clusterRun.stderr)
             let summary = try XCTUnwrap(clusterRun.summary, clusterRun.stdout)
             for key in ["acc", "nmi", "ari", "clusters_estimated", "clusters_true", "k", "spn_f1_similar", "kmeans_acc", "ranks",
-                        "global_batch", "steps", "checkpoint"] {
+                        "global_batch", "steps", "checkpoint", "kmeans_warm_up_features_acc"] {
                 XCTAssertNotNil(summary[key], "cluster summary lacks \(key)")
             }
             XCTAssertEqual(summary["neighbours_per_sample"] as? Int, 10, "by default batches pair samples with neighbours (k = 10 here)")
+            XCTAssertEqual(summary["warm_up_steps"] as? Int, 20)
             clusterings.append(try Checkpoint.load("\(work)/cluster\(ranks)/model.safetensors"))
         }
         XCTAssertTrue(spns[0].tensors.keys.contains("head.linear1.weight") && spns[0].tensors.keys.contains("head.bn.running_var"))

@@ -59,17 +59,33 @@ final class LongRunTests: XCTestCase {
         XCTAssertNotNil(state.contents.tensors["optimizer.conv1.weight.momentum_buffer"], "\(state.contents.tensors.keys.sorted())")
     }
 
-    func testAStoppedTransferRunResumesInItsClusteringPhase() throws {
+    /// A transfer run on MNIST-5k (clustering `epochs` after a warm-up of `warmUpSteps`), whole and stopped by SIGUSR1 in
+    /// `phase` then resumed: both must end with the same model file. Returns (whole, resumed).
+    private func stopAndResumeTransfer(epochs: Int, warmUpSteps: Int, stoppingIn phase: String) throws -> (whole: Launch, resumed: Launch) {
         let transfer = ["transfer", "--data", TestData.mnist, "--aux-classes", "0,1,2,3,4", "--target-classes", "5,6,7,8,9",
-                        "--epochs", "6", "--spn-epochs", "1", "--seed", "2", "--checkpoint-every", "5"]
+                        "--epochs", "\(epochs)", "--spn-epochs", "1", "--warm-up-steps", "\(warmUpSteps)", "--seed", "2", "--checkpoint-every", "5"]
         let whole = try Launcher.mpirun(ranks: 2, transfer + ["--out", work + "/whole"])
         XCTAssertEqual(whole.status, 0, whole.stderr)
-        try stopWithSIGUSR1(transfer, out: work + "/stopped", phase: "cluster")
+        try stopWithSIGUSR1(transfer, out: work + "/stopped", phase: phase)
         let resumed = try Launcher.mpirun(ranks: 2, transfer + ["--out", work + "/stopped", "--resume"])
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
-        XCTAssertTrue(resumed.stderr.contains("spn: finished before the run stopped"), resumed.stderr)
         try assertSameFile(work + "/whole/model.safetensors", work + "/stopped/model.safetensors")
+        return (whole, resumed)
+    }
+
+    func testAStoppedTransferRunResumesInItsClusteringPhase() throws {
+        let (whole, resumed) = try stopAndResumeTransfer(epochs: 6, warmUpSteps: 20, stoppingIn: "cluster")
+        XCTAssertTrue(resumed.stderr.contains("spn: finished before the run stopped"), resumed.stderr)
+        XCTAssertTrue(resumed.stderr.contains("cluster: warm-up finished before the run stopped"), resumed.stderr)
         XCTAssertEqual(whole.summary?["acc"] as? Double, resumed.summary?["acc"] as? Double)
+    }
+
+    /// Stopped in the clustering network's contrastive warm-up, a transfer run continues it where it stopped and ends
+    /// with the model an uninterrupted run ends with, bit for bit.
+    func testAStoppedTransferRunResumesInItsWarmUp() throws {
+        let (whole, resumed) = try stopAndResumeTransfer(epochs: 2, warmUpSteps: 150, stoppingIn: "cluster.warm-up")
+        XCTAssertTrue(resumed.stderr.contains("warm-up step 150/150"), "the resumed run finishes the warm-up: \(resumed.stderr)")
+        XCTAssertEqual(whole.summary?["kmeans_warm_up_features_acc"] as? Double, resumed.summary?["kmeans_warm_up_features_acc"] as? Double)
     }
 
     func testAStoppedACOLRunResumesMidEpochBitForBit() throws {
