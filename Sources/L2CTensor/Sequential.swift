@@ -8,6 +8,9 @@ public final class Sequential: Layer {
         self.layers = layers.map { (name: $0.0, layer: $0.1) }
     }
 
+    /// Every layer but the last (the shared layer objects, not copies): a model's backbone without its output layer.
+    public var trunk: Sequential { Sequential(layers.dropLast().map { ($0.name, $0.layer) }) }
+
     public func forward(_ x: Tensor, _ pass: Pass) -> Tensor {
         layers.reduce(x) { $1.layer.forward($0, pass) }
     }

@@ -56,7 +56,7 @@ public struct ClusteringRun {
     public let warmUp: (steps: Int, network: Sequential)?
 
     /// The warmed-up backbone without its projection: the features the clustering network started from.
-    public var warmedUpTrunk: Sequential? { warmUp.map { Sequential($0.network.layers.dropLast().map { ($0.name, $0.layer) }) } }
+    public var warmedUpTrunk: Sequential? { warmUp?.network.trunk }
 
     /// For JSON summaries.
     public var restartRecord: [String: Any] {

@@ -54,8 +54,8 @@ extension CrossTask {
         }
         let loop = try TrainingLoop(label: "warm-up", phase: phase, sampleCount: data.count, optimization: plan,
                                     parameters: network.parameters, overlapping: network, log: log, session: session)
-        console.log("cluster: contrastive warm-up of the \(architecture.rawValue) backbone on \(data.count) unlabelled samples, \(loop.steps) steps, two views of each (\(plan.augmentation.name)), τ = \(ContrastiveLoss().temperature)")
         let loss = ContrastiveLoss()
+        console.log("cluster: contrastive warm-up of the \(architecture.rawValue) backbone on \(data.count) unlabelled samples, \(loop.steps) steps, two views of each (\(plan.augmentation.name)), τ = \(loss.temperature)")
         _ = try loop.run(PhaseState(tensors: network.stateTensors)) { batch in
             let views = ContrastiveWarmUp.viewStreams.map { plan.images(data, batch.localIndices, step: batch.step, stream: $0) }
             let input = Tensor(stacking: views)

@@ -99,7 +99,7 @@ public enum DomainAdaptation {
             console.log("init: \(path): \(report.summary)")
             result["init"] = report.record
         }
-        let backbone = Sequential(model.layers.dropLast().map { ($0.name, $0.layer) })
+        let backbone = model.trunk
         let classifier = model.layers.last!.layer as! Linear
         var rng = RandomGenerator(seed: config.optimization.seed &+ 3, stream: 0xd0)
         let reversal = GradientReversal()
