@@ -2,8 +2,9 @@ import Foundation
 import L2CComm
 import L2CTensor
 
-/// The k nearest neighbours of every sample of a set, by cosine similarity of the centred samples:
-///   x̂ᵢ = (xᵢ − x̄) / ‖xᵢ − x̄‖,   sim(i, j) = x̂ᵢ · x̂ⱼ,
+/// The k nearest neighbours of every sample of a set, by cosine similarity of the centred samples (pixels), or of
+/// the samples themselves when not `centred` (features after a ReLU, all positive):
+///   x̂ᵢ = (xᵢ − x̄) / ‖xᵢ − x̄‖ (or xᵢ / ‖xᵢ‖),   sim(i, j) = x̂ᵢ · x̂ⱼ,
 /// found block by block (one GEMM of `blockRows` × N similarities at a time, never N×N).
 ///
 /// Distributed: block b is computed by rank b mod R and the table is all-gathered, so every rank holds all of
@@ -22,9 +23,9 @@ public struct NeighbourTable: Sendable {
     }
 
     /// The table of `points` (count × dimension, row-major), k < count.
-    public init(points: [Float], count: Int, dimension: Int, k: Int, communicator comm: any Communicator) {
+    public init(points: [Float], count: Int, dimension: Int, k: Int, centred: Bool = true, communicator comm: any Communicator) {
         precondition(k >= 1 && k < count && points.count == count * dimension, "need 1 ≤ k < \(count) and \(count)×\(dimension) values")
-        let unit = Self.centredUnitRows(points, count: count, dimension: dimension)
+        let unit = Self.unitRows(points, count: count, dimension: dimension, centred: centred)
         let blocks = (count + Self.blockRows - 1) / Self.blockRows
         let blocksPerRank = (blocks + comm.size - 1) / comm.size
         let slot = Self.blockRows * k
@@ -66,10 +67,10 @@ public struct NeighbourTable: Sendable {
         min(10, max(1, samples / (20 * max(clusters, 1))))
     }
 
-    /// x̂ = (x − x̄)/‖x − x̄‖ row by row (a constant row stays 0).
-    static func centredUnitRows(_ points: [Float], count: Int, dimension: Int) -> [Float] {
+    /// x̂ = (x − x̄)/‖x − x̄‖ row by row, or x/‖x‖ when not `centred` (a zero row stays 0).
+    public static func unitRows(_ points: [Float], count: Int, dimension: Int, centred: Bool = true) -> [Float] {
         var mean = [Double](repeating: 0, count: dimension)
-        for i in 0..<count { for d in 0..<dimension { mean[d] += Double(points[i * dimension + d]) } }
+        if centred { for i in 0..<count { for d in 0..<dimension { mean[d] += Double(points[i * dimension + d]) } } }
         let m = mean.map { Float($0 / Double(count)) }
         var unit = [Float](repeating: 0, count: points.count)
         for i in 0..<count {

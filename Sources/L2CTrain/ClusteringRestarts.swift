@@ -1,5 +1,6 @@
 import Foundation
 import L2CTensor
+import L2CCluster
 
 /// Several initialisations of a clustering network tried briefly, the one whose pairwise loss falls lowest kept.
 ///
@@ -50,8 +51,8 @@ public struct ClusteringRun {
     /// The initialisation kept (0-based), and each candidate's trial loss (empty without restarts).
     public let chosenInitialisation: Int
     public let trialLosses: [Double]
-    /// Each target sample's neighbours its batches paired it with (`NeighbourPairing`; 0: none).
-    public let neighboursPerSample: Int
+    /// The target's geometry laid over the SPN's pairs (`TargetGeometry`), if any.
+    public let geometry: TargetGeometry?
     /// The contrastive warm-up's steps and network (projection included), when there was one.
     public let warmUp: (steps: Int, network: Sequential)?
 
@@ -61,7 +62,8 @@ public struct ClusteringRun {
     /// For JSON summaries.
     public var restartRecord: [String: Any] {
         ["restarts": max(trialLosses.count, 1), "restart_chosen": chosenInitialisation + 1,
-         "restart_trial_losses": trialLosses.map { JSONLine.round($0) }, "neighbours_per_sample": neighboursPerSample,
+         "restart_trial_losses": trialLosses.map { JSONLine.round($0) }, "neighbours_per_sample": geometry?.neighbours?.k ?? 0,
+         "far_pairs_below_cosine": geometry?.far.map { JSONLine.round(Double($0.farCosine)) } ?? NSNull(),
          "warm_up_steps": warmUp?.steps ?? 0]
     }
 }

@@ -157,10 +157,10 @@ public enum CrossTask {
         let backbone = warmUp.steps > 0
             ? try warmUpBackbone(data, architecture: architecture, warmUp: warmUp, optimization: optimization, log: log, phase: "\(phase).warm-up", session: session)
             : nil
-        let neighbours = neighbourTable(data, clusters: clusters, supervision: supervision, pairing: pairing, communicator: comm)
+        let geometry = targetGeometry(data, clusters: clusters, supervision: supervision, pairing: pairing, warmedUp: backbone, communicator: comm)
         let (candidate, criteria) = restarts.count > 1
             ? try chooseInitialisation(data, architecture: architecture, clusters: clusters, loss: loss, supervision: supervision,
-                                       neighbours: neighbours, backbone: backbone, optimization: optimization, restarts: restarts, log: log, phase: phase, session: session)
+                                       geometry: geometry, backbone: backbone, optimization: optimization, restarts: restarts, log: log, phase: phase, session: session)
             : (0, [])
         let model = try buildClusteringNetwork(data, architecture: architecture, clusters: clusters, optimization: optimization,
                                                seed: ClusteringRestarts.initialisationSeed(runSeed: optimization.seed, candidate: candidate),
@@ -169,15 +169,15 @@ public enum CrossTask {
                                     parameters: model.parameters, overlapping: model, log: log, session: session)
         console.log("cluster: \(architecture.rawValue), K=\(clusters), \(data.count) unlabelled samples, \(loop.steps) steps\(optimization.lengthReason(batchesPerEpoch: loop.schedule.batchesPerEpoch))\(optimization.augmentationNote)")
         let (_, seconds) = try loop.run(PhaseState(tensors: model.stateTensors),
-                                        clusteringStep(model, data, loss: loss, supervision: supervision, neighbours: neighbours, optimization: optimization, communicator: comm))
+                                        clusteringStep(model, data, loss: loss, supervision: supervision, geometry: geometry, optimization: optimization, communicator: comm))
         return ClusteringRun(model: model, steps: loop.steps, seconds: seconds, chosenInitialisation: candidate, trialLosses: criteria,
-                             neighboursPerSample: neighbours?.k ?? 0, warmUp: backbone.map { (warmUp.steps, $0) })
+                             geometry: geometry, warmUp: backbone.map { (warmUp.steps, $0) })
     }
 
     /// With `restarts` tried (runs long enough), each candidate's trial as phase `<phase>.trial<r>` and the one with the
     /// lowest trial loss; otherwise candidate 0 and no trial losses.
     static func chooseInitialisation(_ data: Dataset, architecture: Architecture, clusters: Int, loss: any PairwiseLoss,
-                                     supervision: PairSupervision, neighbours: NeighbourTable?, backbone: Sequential?, optimization: Optimization, restarts: ClusteringRestarts,
+                                     supervision: PairSupervision, geometry: TargetGeometry?, backbone: Sequential?, optimization: Optimization, restarts: ClusteringRestarts,
                                      log: MetricsLog, phase: String, session: RunSession) throws -> (candidate: Int, criteria: [Double]) {
         let comm = session.communicator
         let console = Console(rank: comm.rank)
@@ -205,7 +205,7 @@ public enum CrossTask {
             var (sum, counted) = (0.0, 0)
             let state = PhaseState(tensors: model.stateTensors, save: { ["trial.sum": "\(sum)", "trial.count": "\(counted)"] },
                                    restore: { sum = $0["trial.sum"].flatMap(Double.init) ?? 0; counted = $0["trial.count"].flatMap(Int.init) ?? 0 })
-            let step = clusteringStep(model, data, loss: loss, supervision: supervision, neighbours: neighbours, optimization: optimization, communicator: comm)
+            let step = clusteringStep(model, data, loss: loss, supervision: supervision, geometry: geometry, optimization: optimization, communicator: comm)
             _ = try loop.run(state) { batch in
                 let value = try step(batch)
                 if ClusteringRestarts.countsTowardsCriterion(step: batch.step, trialSteps: trialSteps) { (sum, counted) = (sum + value, counted + 1) }
@@ -234,27 +234,39 @@ public enum CrossTask {
         return model
     }
 
-    /// The target's neighbour table for `NeighbourPairs` (SPN supervision only), or nil.
-    static func neighbourTable(_ data: Dataset, clusters: Int, supervision: PairSupervision, pairing: NeighbourPairing,
-                               communicator comm: any Communicator) -> NeighbourTable? {
+    /// The target's geometry laid over the SPN's pairs (SPN supervision only; nil with `.oracle`).
+    /// After a warm-up it is that of the warmed-up backbone's features by their cosine: the neighbours, and far pairs
+    /// below the median cosine. Without, that of the pixels by the cosine of the centred rows: the neighbours only.
+    static func targetGeometry(_ data: Dataset, clusters: Int, supervision: PairSupervision, pairing: NeighbourPairing, warmedUp: Sequential?,
+                               communicator comm: any Communicator) -> TargetGeometry? {
         guard case .network = supervision else { return nil }
         let k = pairing.neighbours(samples: data.count, clusters: clusters)
-        guard k > 0 else { return nil }
+        let console = Console(rank: comm.rank)
         let start = Date()
-        let table = NeighbourTable(points: data.images, count: data.count, dimension: data.sampleSize, k: k, communicator: comm)
-        Console(rank: comm.rank).log(String(format: "cluster: the %d nearest neighbours of each of %d samples (cosine of the centred pixels) in %.1f s; each batch pairs its first half with one of theirs, called similar",
-                                            k, data.count, Date().timeIntervalSince(start)))
-        return table
+        guard let warmedUp else {
+            guard k > 0 else { return nil }
+            let table = NeighbourTable(points: data.images, count: data.count, dimension: data.sampleSize, k: k, communicator: comm)
+            console.log(String(format: "cluster: the %d nearest neighbours of each of %d samples (cosine of the centred pixels) in %.1f s; each batch pairs its first half with one of theirs, called similar",
+                               k, data.count, Date().timeIntervalSince(start)))
+            return TargetGeometry(neighbours: table, far: nil)
+        }
+        let features = FeatureExtraction.features(warmedUp.trunk, data, communicator: comm)
+        let unit = NeighbourTable.unitRows(features.values, count: data.count, dimension: features.width, centred: false)
+        let table = k > 0 ? NeighbourTable(points: unit, count: data.count, dimension: features.width, k: k, centred: false, communicator: comm) : nil
+        let far = data.count > 1 ? FarPairs.Space(medianOf: unit, dimension: features.width) : nil
+        let similar = k > 0 ? "each one's \(k) nearest neighbours called similar (each batch pairs its first half with one of theirs), " : ""
+        console.log("cluster: the warmed-up features of \(data.count) samples by their cosine: \(similar)pairs below cosine "
+                    + String(format: "%.3f (the median pair's) called dissimilar; %.1f s", far?.farCosine ?? .nan, Date().timeIntervalSince(start)))
+        return TargetGeometry(neighbours: table, far: far)
     }
 
     /// One step of a clustering network: the pair targets (the SPN's predictions, or the labels), forward, the
-    /// pairwise loss over the global batch, backward. Returns the global loss. With `neighbours`, the batch pairs
-    /// its first half with their neighbours, which the targets call similar (`NeighbourPairs`).
+    /// pairwise loss over the global batch, backward. Returns the global loss. With a `geometry`, the batch pairs
+    /// its first half with their neighbours, and the target's geometry overrides the SPN on the pairs it is sure of.
     static func clusteringStep(_ model: Sequential, _ data: Dataset, loss: any PairwiseLoss, supervision: PairSupervision,
-                               neighbours: NeighbourTable? = nil, optimization: Optimization, communicator comm: any Communicator) -> (StepBatch) throws -> Double {
+                               geometry: TargetGeometry? = nil, optimization: Optimization, communicator comm: any Communicator) -> (StepBatch) throws -> Double {
         { batch in
-            let global = neighbours.map { NeighbourPairs.pairedBatch(batch.globalIndices, table: $0, step: batch.step, seed: optimization.seed) }
-                ?? Array(batch.globalIndices)
+            let global = geometry?.batch(batch.globalIndices, step: batch.step, seed: optimization.seed) ?? Array(batch.globalIndices)
             let input = optimization.images(data, comm.share(of: global), step: batch.step)
             batch.timer.lap(.input)
             var similarity: any PairSimilarity
@@ -263,7 +275,7 @@ public enum CrossTask {
             case .network(let spn, let statistics):
                 similarity = spn.head.predictedSimilarity(spn.pairTerms(input, statistics: statistics, communicator: comm))
             }
-            if let neighbours { similarity = NeighbourPairs(base: similarity, samples: global, table: neighbours) }
+            if let geometry { similarity = geometry.pairs(over: similarity, samples: global) }
             batch.timer.lap(.loss)   // the pair targets: the SPN's predictions
             let probs = Softmax.forward(model.forward(input, batch.pass))
             batch.timer.lap(.forward)
@@ -324,20 +336,8 @@ public enum CrossTask {
     /// K-means on a backbone's features (running BatchNorm statistics), scored like the networks. `cosine` scales each
     /// sample's features to unit length first, for features learnt by comparing cosines (the contrastive warm-up's).
     public static func kMeansOnFeatures(_ backbone: Sequential, _ data: Dataset, clusters: Int, seed: UInt64, cosine: Bool = false) -> ClusteringScores {
-        var features: [Float] = []
-        var width = 0
-        for start in stride(from: 0, to: data.count, by: 256) {
-            let out = backbone.forward(data.batch(start..<min(start + 256, data.count)), .evaluation)
-            width = out.columns
-            features += out.array
-        }
-        if cosine {
-            for row in 0..<data.count {
-                let range = (row * width)..<((row + 1) * width)
-                let norm = max(features[range].reduce(0) { $0 + $1 * $1 }.squareRoot(), 1e-12)
-                for i in range { features[i] /= norm }
-            }
-        }
+        var (features, width) = FeatureExtraction.features(backbone, data)
+        if cosine { features = NeighbourTable.unitRows(features, count: data.count, dimension: width, centred: false) }
         let assignment = KMeans(clusters: clusters, restarts: 5, seed: seed).fit(Tensor(shape: [data.count, width], values: features))
         return ClusteringMetrics.score(truth: data.labels, predicted: assignment)
     }

@@ -116,7 +116,7 @@ struct ClusterCommand: ParsableCommand {
         config.clusterOptimization.stepBudget = CrossTask.stepBudget
         config.restarts = clustering.restartSettings
         config.neighbours = clustering.neighbours
-        config.warmUp = clustering.warmUp
+        config.warmUp = clustering.warmUp(byDefault: oracleSimilarity ? 0 : ContrastiveWarmUp.defaultSteps)
         config.out = out
         config.runPolicy = longRun.policy
         config.command = "cluster"

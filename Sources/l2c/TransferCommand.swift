@@ -123,8 +123,7 @@ struct TransferCommand: ParsableCommand {
             config.clusterOptimization = cluster
             config.restarts = clustering.restartSettings
             config.neighbours = clustering.neighbours
-        config.warmUp = clustering.warmUp
-            config.warmUp = clustering.warmUp
+            config.warmUp = clustering.warmUp(byDefault: 0)
             config.out = out
             config.runPolicy = longRun.policy
             MPIRuntime.run(threads: threads, stopsOnSignals: true) { comm in try AlphabetTransfer.run(config, communicator: comm) }
@@ -146,7 +145,7 @@ struct TransferCommand: ParsableCommand {
         config.clusterOptimization = cluster
         config.restarts = clustering.restartSettings
         config.neighbours = clustering.neighbours
-        config.warmUp = clustering.warmUp
+        config.warmUp = clustering.warmUp(byDefault: oracleSimilarity ? 0 : ContrastiveWarmUp.defaultSteps)
         config.runPolicy = longRun.policy
         MPIRuntime.run(threads: threads, stopsOnSignals: true) { comm in try TransferExperiment.run(config, communicator: comm) }
     }
@@ -178,18 +177,19 @@ struct ClusteringNetworkOptions: ParsableArguments {
     @Option(help: "Initialisations of the clustering network tried in runs of \(ClusteringRestarts.minimumSteps) steps or more: each trains for a fifth of the run on the same batches, and the one whose pairwise loss is lowest over its trial's second half trains for the whole run (1: no trials). Labels are not used.")
     var restarts: Int = ClusteringRestarts.defaultCount
 
-    @Option(help: "Each target sample's N nearest neighbours (cosine of the centred pixels) count as similar, and every clustering batch pairs its first half with one neighbour each; the SPN's predictions give the other pairs. auto: N = samples / (20·K), from 1 to 10; 0: the SPN's pairs alone (L2C as published).")
+    @Option(help: "Each target sample's N nearest neighbours (after a warm-up: cosine of its features; without: cosine of the centred pixels) count as similar, and every clustering batch pairs its first half with one neighbour each; the SPN's predictions give the other pairs (after a warm-up, far pairs are dissimilar first). auto: N = samples / (20·K), from 1 to 10; 0: none (with --warm-up-steps 0, the SPN's pairs alone: L2C as published).")
     var neighbours: NeighbourPairing = .automatic
 
-    @Option(name: .customLong("warm-up-steps"), help: "Steps of a contrastive warm-up: before it learns the pairs, the clustering network's backbone learns on the unlabelled target to match each sample's two randomly changed views (affine, crop, jitter) among all views of the global batch; 1000 measured in the README. 0: a random start, L2C as published.")
-    var warmUpSteps: Int = 0
+    @Option(name: .customLong("warm-up-steps"), help: "Steps of a contrastive warm-up: before it learns the pairs, the clustering network's backbone learns on the unlabelled target to match each sample's two randomly changed views (affine, crop, jitter) among all views of the global batch; then the neighbours and far pairs laid over the SPN's come from its features. 0: a random start and the pixels' neighbours, L2C as published. Default \(ContrastiveWarmUp.defaultSteps) with an SPN on class-id data; 0 with --oracle-similarity and for alphabets.")
+    var warmUpSteps: Int?
 
     func validate() throws {
         guard restarts >= 1 else { throw ValidationError("--restarts: expected 1 or more, got \(restarts)") }
-        guard warmUpSteps >= 0 else { throw ValidationError("--warm-up-steps: expected 0 or more, got \(warmUpSteps)") }
+        if let warmUpSteps, warmUpSteps < 0 { throw ValidationError("--warm-up-steps: expected 0 or more, got \(warmUpSteps)") }
     }
 
-    var warmUp: ContrastiveWarmUp { ContrastiveWarmUp(steps: warmUpSteps) }
+    /// The warm-up asked for, else `steps`.
+    func warmUp(byDefault steps: Int) -> ContrastiveWarmUp { ContrastiveWarmUp(steps: warmUpSteps ?? steps) }
 
     var restartSettings: ClusteringRestarts { ClusteringRestarts(count: restarts) }
 }

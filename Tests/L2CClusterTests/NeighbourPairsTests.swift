@@ -12,9 +12,9 @@ final class NeighbourPairsTests: XCTestCase {
         return (0..<(count * dimension)).map { p in centres[(p / dimension % groups) * dimension + p % dimension] + 0.1 * rng.normal() }
     }
 
-    /// Brute force: cosine similarity of centred rows, sorted, self excluded, ties to the lower index.
-    func bruteForce(_ points: [Float], count: Int, dimension: Int, k: Int) -> [Int32] {
-        let mean = (0..<dimension).map { d in (0..<count).reduce(0.0) { $0 + Double(points[$1 * dimension + d]) } / Double(count) }
+    /// Brute force: cosine similarity of (centred) rows, sorted, self excluded, ties to the lower index.
+    func bruteForce(_ points: [Float], count: Int, dimension: Int, k: Int, centred: Bool = true) -> [Int32] {
+        let mean = (0..<dimension).map { d in centred ? (0..<count).reduce(0.0) { $0 + Double(points[$1 * dimension + d]) } / Double(count) : 0 }
         let centred = (0..<count).map { i in (0..<dimension).map { Double(points[i * dimension + $0]) - mean[$0] } }
         let unit = centred.map { row in row.map { $0 / row.reduce(0) { $0 + $1 * $1 }.squareRoot() } }
         return (0..<count).flatMap { i -> [Int32] in
@@ -30,6 +30,15 @@ final class NeighbourPairsTests: XCTestCase {
         let table = NeighbourTable(points: points, count: n, dimension: d, k: k, communicator: SingleProcessCommunicator())
         XCTAssertEqual(table.indices, bruteForce(points, count: n, dimension: d, k: k))
         for i in 0..<n { XCTAssertTrue(table.neighbours(of: i).allSatisfy { Int($0) % 6 == i % 6 }, "sample \(i)'s neighbours are in its group") }
+    }
+
+    func testWithoutCentringTheTableRanksByThePlainCosine() {
+        // Features after a ReLU: all positive, so centring would change which rows are near.
+        let (n, d, k) = (300, 8, 3)
+        let points = groupedPoints(count: n, groups: 4, dimension: d, seed: 5).map { abs($0) }
+        let table = NeighbourTable(points: points, count: n, dimension: d, k: k, centred: false, communicator: SingleProcessCommunicator())
+        XCTAssertEqual(table.indices, bruteForce(points, count: n, dimension: d, k: k, centred: false))
+        XCTAssertNotEqual(table.indices, bruteForce(points, count: n, dimension: d, k: k, centred: true))
     }
 
     func testTheTableIsTheSameOnAnyRankCount() {

@@ -7,22 +7,6 @@ import XCTest
 final class CrossTaskTests: XCTestCase {
     static let mnist = TestData.mnist
 
-    private func maxRelativeDifference(_ a: Checkpoint.Contents, _ b: Checkpoint.Contents) -> [(String, Float)] {
-        a.tensors.map { name, x in
-            let y = b.tensors[name]!.values
-            let scale = x.values.map(abs).max() ?? 0
-            return (name, (zip(x.values, y).map { abs($0 - $1) }.max() ?? 0) / max(scale, 1e-12))
-        }
-    }
-
-    /// Largest difference over all parameters relative to the largest parameter (running statistics excluded).
-    private func wholeModelDifference(_ a: Checkpoint.Contents, _ b: Checkpoint.Contents) -> Float {
-        let names = a.tensors.keys.filter { !$0.contains("running") }
-        let difference = names.map { name in zip(a.tensors[name]!.values, b.tensors[name]!.values).map { abs($0 - $1) }.max() ?? 0 }.max() ?? 0
-        let scale = names.map { a.tensors[$0]!.values.map(abs).max() ?? 0 }.max() ?? 1
-        return difference / scale
-    }
-
     /// SPN training and clustering from SPN predictions: 1 rank × 64 equals 2 ranks × 32 after 20 SGD steps, with
     /// every image augmented (the draw follows the sample, not the rank), a contrastive warm-up of the clustering
     /// network first (its two views of each sample, and the loss over all views of the global batch, do not depend on
@@ -56,9 +40,9 @@ final class CrossTaskTests: XCTestCase {
             clusterings.append(try Checkpoint.load("\(work)/cluster\(ranks)/model.safetensors"))
         }
         XCTAssertTrue(spns[0].tensors.keys.contains("head.linear1.weight") && spns[0].tensors.keys.contains("head.bn.running_var"))
-        XCTAssertLessThanOrEqual(wholeModelDifference(spns[0], spns[1]), 1e-4, "spn: \(maxRelativeDifference(spns[0], spns[1]).sorted { $0.1 > $1.1 }.prefix(3))")
-        XCTAssertLessThanOrEqual(wholeModelDifference(clusterings[0], clusterings[1]), 1e-4,
-                                 "cluster: \(maxRelativeDifference(clusterings[0], clusterings[1]).sorted { $0.1 > $1.1 }.prefix(3))")
+        XCTAssertLessThanOrEqual(spns[0].wholeDifference(to: spns[1]), 1e-4, "spn: \(spns[0].relativeDifferences(to: spns[1]).prefix(3))")
+        XCTAssertLessThanOrEqual(clusterings[0].wholeDifference(to: clusterings[1]), 1e-4,
+                                 "cluster: \(clusterings[0].relativeDifferences(to: clusterings[1]).prefix(3))")
     }
 
     func testOracleTransferReportsTheProtocolSummary() throws {
