@@ -13,8 +13,10 @@ final class RankEquivalenceTests: XCTestCase {
     /// rounding (different summation orders on 1 and 2 ranks) into a full ±lr step; that is Adam, not the
     /// distribution, and would hide a real bug behind noise. KCL's hinge has the same weakness in a milder
     /// form: dissimilar pairs pile up at kld = margin, where a rounding-level difference flips a pair's
-    /// branch. On real digits with this learning rate no pair sits that close in 20 steps (5 of 5 seeds
-    /// agreed to 6e-7); on a toy dataset that separates at once, some do.
+    /// branch. On real digits with this learning rate few pairs sit that close in 20 steps: on AMD EPYC Zen 5 seeds
+    /// 1–5 agreed to 6e-7; on Zen 4 seeds 1, 2, 4 and 6 agree to 7e-7 tensor by tensor, while seeds 3 and 5 flip a
+    /// pair (seed 5: 1.5e-8 of the whole model after step 2, 3.9e-6 after step 3; MCL on the same seed 1.5e-8 after
+    /// 20 steps). Seed 1 agrees on both. On a toy dataset that separates at once, many pairs sit there.
     private func trainBoth(loss: String) throws {
         XCTAssertTrue(FileManager.default.fileExists(atPath: Self.mnist + "/train-images-idx3-ubyte"),
                       "\(Self.mnist) is missing: run deploy/fetch-data.sh data")
@@ -24,7 +26,7 @@ final class RankEquivalenceTests: XCTestCase {
             defer { try? FileManager.default.removeItem(atPath: out) }
             let run = try Launcher.mpirun(ranks: ranks, ["train", "--data", Self.mnist, "--model", "lenet", "--loss", loss, "--clusters", "10",
                                                          "--batch-size", "64", "--steps", "20", "--optimizer", "sgd", "--lr", "0.01",
-                                                         "--seed", "5", "--out", out, "--no-eval"])
+                                                         "--seed", "1", "--out", out, "--no-eval"])
             XCTAssertEqual(run.status, 0, run.stderr)
             XCTAssertEqual(run.summary?["ranks"] as? Int, ranks)
             XCTAssertEqual(run.summary?["steps"] as? Int, 20)

@@ -68,6 +68,8 @@ final class ResNetEquivalenceTests: XCTestCase {
         XCTAssertLessThanOrEqual(bf16.statistics, 1e-2)
         let fp32 = try differences(one, try train(ranks: 1))
         print("bf16, 1 against 2 ranks: \(bf16); bf16 against fp32 on 1 rank: \(fp32)")
-        XCTAssertGreaterThan(fp32.parameters, bf16.parameters, "bf16 against fp32 (\(fp32)) differs more than 1 against 2 ranks in bf16 (\(bf16))")
+        // bf16 is in use: a run that fell back to fp32 would equal the fp32 run exactly (1 rank, the same seed). Six
+        // bf16 steps move the weights by 5e-4 of the largest on Zen 4, as much as 1 against 2 ranks in bf16 there.
+        XCTAssertGreaterThan(fp32.parameters, 1e-5, "bf16 against fp32: \(fp32)")
     }
 }
