@@ -26,30 +26,17 @@ public struct NeighbourTable: Sendable {
     public init(points: [Float], count: Int, dimension: Int, k: Int, centred: Bool = true, communicator comm: any Communicator) {
         precondition(k >= 1 && k < count && points.count == count * dimension, "need 1 ≤ k < \(count) and \(count)×\(dimension) values")
         let unit = Self.unitRows(points, count: count, dimension: dimension, centred: centred)
-        let blocks = (count + Self.blockRows - 1) / Self.blockRows
-        let blocksPerRank = (blocks + comm.size - 1) / comm.size
-        let slot = Self.blockRows * k
-        var mine = [Int64](repeating: -1, count: blocksPerRank * slot)
         let similarities = Tensor(shape: [Self.blockRows, count])
-        for (position, block) in stride(from: comm.rank, to: blocks, by: comm.size).enumerated() {
-            let first = block * Self.blockRows, rows = min(Self.blockRows, count - first)
+        let table = L2CComm.blockRows(count: count, width: k, blockRows: Self.blockRows, padding: Int64(-1), communicator: comm) { first, rows, out in
             unit.withUnsafeBufferPointer { x in
                 gemm(x.baseAddress! + first * dimension, x.baseAddress!, transposeB: true, similarities.data,
                      m: rows, n: count, k: dimension)
             }
             for r in 0..<rows {
                 let nearest = Self.nearest(similarities.data + r * count, count: count, excluding: first + r, k: k)
-                for (c, j) in nearest.enumerated() { mine[position * slot + r * k + c] = Int64(j) }
+                for (c, j) in nearest.enumerated() { out[r * k + c] = Int64(j) }
             }
-        }
-        var all = [Int64](repeating: -1, count: comm.size * mine.count)
-        mine.withUnsafeBufferPointer { m in all.withUnsafeMutableBufferPointer { comm.allGather(m.baseAddress!, count: m.count, into: $0.baseAddress!) } }
-        var table = [Int32](repeating: 0, count: count * k)
-        for block in 0..<blocks {
-            let source = (block % comm.size) * mine.count + (block / comm.size) * slot
-            let first = block * Self.blockRows, rows = min(Self.blockRows, count - first)
-            for p in 0..<(rows * k) { table[first * k + p] = Int32(all[source + p]) }
-        }
+        }.map { Int32($0) }
         self.init(count: count, k: k, indices: table)
     }
 
