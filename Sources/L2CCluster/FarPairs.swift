@@ -29,6 +29,13 @@ public struct FarPairs: PairSimilarity {
 
         public var count: Int { unitRows.count / dimension }
 
+        /// Whether samples a and b lie farther apart than `farCosine`.
+        public func isFar(_ a: Int, _ b: Int) -> Bool {
+            var dot: Float = 0
+            for d in 0..<dimension { dot += unitRows[a * dimension + d] * unitRows[b * dimension + d] }
+            return dot < farCosine
+        }
+
         /// The `quantile` of the cosines between every `count / sampledRows`-th row and all rows, self-pairs excluded.
         public static func cosineQuantile(_ unitRows: [Float], dimension: Int, quantile: Double, sampledRows: Int) -> Float {
             let count = unitRows.count / dimension

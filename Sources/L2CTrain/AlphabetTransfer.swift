@@ -101,9 +101,10 @@ public enum AlphabetTransfer {
             var optimization = config.clusterOptimization
             optimization.seed = config.clusterOptimization.seed &+ UInt64(index)
             let supervision: PairSupervision = spn.map { .network($0, statistics: config.spnStatistics) } ?? .oracle
-            let model = try CrossTask.trainClusteringNetwork(data, architecture: config.model, clusters: k, loss: loss,
+            let run = try CrossTask.trainClusteringNetwork(data, architecture: config.model, clusters: k, loss: loss,
                                                              supervision: supervision, optimization: optimization, restarts: config.restarts, pairing: config.neighbours, warmUp: config.warmUp,
-                                                             log: log, phase: phase, session: session).model
+                                                             log: log, phase: phase, session: session)
+            let model = run.model
             let predictions = Evaluation.predict(model, data, communicator: comm)
             let scores = ClusteringMetrics.score(truth: data.labels, predicted: predictions)
             var estimated = ClusterCountEstimate(minimumShare: config.minimumShare).estimate(predictions)
@@ -113,7 +114,7 @@ public enum AlphabetTransfer {
             if let spn {
                 estimated = ClusterMerging.count(spn, data, assignments: predictions, clusters: k, globalBatch: optimization.globalBatch,
                                                  statistics: config.spnStatistics, minimumShare: config.minimumShare, seed: optimization.seed,
-                                                 communicator: comm)
+                                                 far: ClusterMerging.farSpace(run, data, communicator: comm), communicator: comm)
                 row["spn_f1_similar"] = JSONLine.round(CrossTask.similarityScores(spn, data, globalBatch: optimization.globalBatch,
                                                                                   statistics: config.spnStatistics, seed: optimization.seed,
                                                                                   communicator: comm).f1)

@@ -134,7 +134,8 @@ public enum TransferExperiment {
         if let spn {
             estimated = ClusterMerging.count(spn, targetTest, assignments: predictions, clusters: config.clusters,
                                              globalBatch: config.clusterOptimization.globalBatch, statistics: config.spnStatistics,
-                                             minimumShare: config.minimumShare, seed: config.clusterOptimization.seed, communicator: comm)
+                                             minimumShare: config.minimumShare, seed: config.clusterOptimization.seed,
+                                             far: ClusterMerging.farSpace(run, targetTest, communicator: comm), communicator: comm)
         }
         result["clusters_above_share"] = bySize
         let health = ClusteringHealth.measure(assignments: predictions, clusters: config.clusters, data: targetTest, supervision: supervision,

@@ -80,7 +80,7 @@ struct ClusterCommand: ParsableCommand {
     @Option(name: .customLong("spn-statistics"), help: "BatchNorm statistics of the SPN on target batches: batch or running.")
     var spnStatistics: SPNHead.Statistics = .batch
 
-    @Option(name: .customLong("min-share"), help: "Share of the samples a cluster needs to count towards the estimated number.")
+    @Option(name: .customLong("min-share"), help: "Share of the samples a cluster, or a group of clusters the SPN's similar pairs join, needs to count towards the estimated number.")
     var minimumShare: Double = 0.05
 
     @OptionGroup(title: "Optimisation")

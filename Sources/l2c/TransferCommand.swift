@@ -61,7 +61,7 @@ struct TransferCommand: ParsableCommand {
     @Option(name: .customLong("spn-statistics"), help: "BatchNorm statistics of the frozen SPN on target batches: batch (as L2C) or running.")
     var spnStatistics: SPNHead.Statistics = .batch
 
-    @Option(name: .customLong("min-share"), help: "A cluster counts towards the estimated number when it holds at least this share of the target samples (default 0.05; 0.01 for alphabets).")
+    @Option(name: .customLong("min-share"), help: "A cluster, or a group of clusters the SPN's similar pairs join, counts towards the estimated number when it holds at least this share of the target samples (default 0.05; 0.01 for alphabets).")
     var minimumShare: Double?
 
     @Option(name: .customLong("batch-size"), help: "Global minibatch of both networks.")

@@ -31,6 +31,9 @@ final class FarPairsTests: XCTestCase {
         ]
         XCTAssertEqual(filled(pairs), expected)
         XCTAssertEqual(filled(pairs, rows: 2..<4), Array(expected[8..<16]), "a block of rows is the same rows of the whole")
+        // The same rule sample by sample, as the cluster count filters the SPN's similar pairs.
+        XCTAssertEqual((0..<4).map { a in (0..<4).map { b in space.isFar(a, b) } },
+                       [[false, false, true, true], [false, false, false, true], [true, false, false, true], [true, true, true, false]])
     }
 
     func testTheFarCosineIsTheMedianOfThePairCosines() {
