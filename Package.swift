@@ -38,7 +38,7 @@ let package = Package(
         // The clustering science: pairwise losses, metrics.
         .target(name: "L2CCluster", dependencies: ["L2CTensor", "L2CComm"], swiftSettings: fastMath),
         // Datasets, formats, sharded sampling.
-        .target(name: "L2CData", dependencies: ["CZlib", "CPNG", "CTurboJPEG", "L2CTensor"], swiftSettings: fastMath),
+        .target(name: "L2CData", dependencies: ["CZlib", "CPNG", "CTurboJPEG", "L2CTensor", "L2CComm"], swiftSettings: fastMath),
         // Training drivers, checkpoints, logs.
         .target(name: "L2CTrain", dependencies: ["CCrypto", "L2CCluster", "L2CData", "L2CTensor", "L2CComm"], swiftSettings: fastMath),
         .executableTarget(
@@ -48,7 +48,7 @@ let package = Package(
         .testTarget(name: "L2CTensorTests", dependencies: ["L2CTensor", "L2CComm"], swiftSettings: fastMath),
         .testTarget(name: "L2CClusterTests", dependencies: ["L2CCluster", "L2CTensor", "L2CComm"], swiftSettings: fastMath),
         .testTarget(name: "L2CDataTests", dependencies: ["L2CData", "L2CTrain", "L2CTensor"], swiftSettings: fastMath),
-        .testTarget(name: "L2CTrainTests", dependencies: ["L2CTrain", "L2CTensor", "L2CComm"], swiftSettings: fastMath),
+        .testTarget(name: "L2CTrainTests", dependencies: ["L2CTrain", "L2CData", "L2CTensor", "L2CComm"], swiftSettings: fastMath),
         .testTarget(name: "L2CMPITests", dependencies: ["L2CTrain", "L2CData", "L2CCluster", "L2CTensor", "L2CComm"], swiftSettings: fastMath),
     ],
     swiftLanguageModes: [.v5]

@@ -1,3 +1,4 @@
+import L2CComm
 import L2CTensor
 
 /// Which samples form each global batch.
@@ -31,9 +32,9 @@ public struct BalancedClassSampler: BatchSchedule {
         for (i, label) in labels.enumerated() { byClass[label, default: []].append(i) }
         samplesOfClass = byClass.keys.sorted().map { byClass[$0]! }
         guard classesPerBatch >= 2, classesPerBatch <= samplesOfClass.count else {
-            throw DataError("--classes-per-batch", "must be between 2 and the \(samplesOfClass.count) classes, got \(classesPerBatch)")
+            throw InputError("--classes-per-batch", "must be between 2 and the \(samplesOfClass.count) classes, got \(classesPerBatch)")
         }
-        guard samplesPerClass >= 2 else { throw DataError("--samples-per-class", "must be at least 2, got \(samplesPerClass)") }
+        guard samplesPerClass >= 2 else { throw InputError("--samples-per-class", "must be at least 2, got \(samplesPerClass)") }
         self.classesPerBatch = classesPerBatch
         self.samplesPerClass = samplesPerClass
         self.seed = seed

@@ -1,4 +1,5 @@
 import Foundation
+import L2CComm
 
 /// The CIFAR-100 binary format (`train.bin`, `test.bin`): records of 1 byte coarse label, 1 byte fine label and
 /// 3,072 bytes of 32×32 pixels, the red plane, then green, then blue.
@@ -9,7 +10,7 @@ public enum CIFAR100Reader {
     public static func read(_ path: String) throws -> (dataset: Dataset, coarse: [Int]) {
         let bytes = try FileBytes.read(path)
         guard !bytes.isEmpty, bytes.count % recordSize == 0 else {
-            throw DataError(path, "CIFAR-100 binary: expected a whole number of \(recordSize)-byte records, file has \(bytes.count) bytes")
+            throw InputError(path, "CIFAR-100 binary: expected a whole number of \(recordSize)-byte records, file has \(bytes.count) bytes")
         }
         let count = bytes.count / recordSize
         var images = [Float](repeating: 0, count: count * 3072)
@@ -19,7 +20,7 @@ public enum CIFAR100Reader {
             coarse[r] = Int(bytes[o])
             fine[r] = Int(bytes[o + 1])
             guard coarse[r] < 20, fine[r] < 100 else {
-                throw DataError(path, "record \(r + 1): labels coarse \(coarse[r]) / fine \(fine[r]), expected < 20 / < 100")
+                throw InputError(path, "record \(r + 1): labels coarse \(coarse[r]) / fine \(fine[r]), expected < 20 / < 100")
             }
             for i in 0..<3072 { images[r * 3072 + i] = Float(bytes[o + 2 + i]) * (1 / 255) }
         }

@@ -1,3 +1,4 @@
+import L2CComm
 import L2CTensor
 
 /// Global batches over a dataset, sharded over ranks.
@@ -14,10 +15,10 @@ public struct DistributedSampler: Sendable {
 
     public init(sampleCount: Int, globalBatch: Int, rank: Int, ranks: Int, seed: UInt64) throws {
         guard globalBatch % ranks == 0 else {
-            throw DataError("--batch-size", "global batch \(globalBatch) is not divisible by the \(ranks) ranks")
+            throw InputError("--batch-size", "global batch \(globalBatch) is not divisible by the \(ranks) ranks")
         }
         guard globalBatch > 0, globalBatch <= sampleCount else {
-            throw DataError("--batch-size", "global batch \(globalBatch) must be between 1 and the \(sampleCount) training samples")
+            throw InputError("--batch-size", "global batch \(globalBatch) must be between 1 and the \(sampleCount) training samples")
         }
         self.sampleCount = sampleCount
         self.globalBatch = globalBatch

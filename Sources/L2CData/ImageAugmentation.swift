@@ -1,4 +1,5 @@
 import Foundation
+import L2CComm
 import L2CTensor
 
 /// How an image becomes a size×size network input: a crop box, an optional mirror, bilinear resampling and
@@ -82,10 +83,10 @@ public struct ImageAugmentation: Sendable {
     /// Reads, decodes and renders one file into `output`.
     public func load(_ path: String, decoder: ImageDecoder, seed: UInt64, epoch: Int, sample: Int,
                      into output: UnsafeMutablePointer<Float>) throws {
-        guard let data = FileManager.default.contents(atPath: path) else { throw DataError(path, "cannot be read") }
+        guard let data = FileManager.default.contents(atPath: path) else { throw InputError(path, "cannot be read") }
         let bytes = [UInt8](data)
         let (width, height) = try decoder.size(bytes, path: path)
-        guard width > 0 && height > 0 else { throw DataError(path, "image has no pixels (\(width)×\(height))") }
+        guard width > 0 && height > 0 else { throw InputError(path, "image has no pixels (\(width)×\(height))") }
         let box = crop(width: width, height: height, seed: seed, epoch: epoch, sample: sample)
         // Decode at the smallest DCT scale that still gives the crop at least size pixels a side.
         let image = try decoder.decode(bytes, path: path, size: (width, height), minimumScale: Double(size) / min(box.width, box.height))

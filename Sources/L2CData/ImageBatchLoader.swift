@@ -1,4 +1,5 @@
 import Foundation
+import L2CComm
 import L2CTensor
 
 /// What to do with a file that is not a decodable image.
@@ -173,6 +174,6 @@ final class LoaderState: @unchecked Sendable {
             }
             index = (index + 1) % folder.count
         }
-        return .failure(DataError(folder.root, "no decodable image in the folder"))
+        return .failure(InputError(folder.root, "no decodable image in the folder"))
     }
 }

@@ -1,6 +1,7 @@
 import CPNG
 import CTurboJPEG
 import Foundation
+import L2CComm
 
 /// An 8-bit RGB image, row by row, three bytes a pixel.
 public struct RGBImage {
@@ -33,12 +34,12 @@ public final class ImageDecoder {
     /// The image's width and height without decoding it (refused when no file of this size could hold it).
     public func size(_ bytes: [UInt8], path: String) throws -> (width: Int, height: Int) {
         if isPNG(bytes) { return try DecodeLimit.check(try PNGHeader.size(bytes, path: path), fileBytes: bytes.count, path: path) }
-        guard isJPEG(bytes) else { throw DataError(path, "not a JPEG or PNG file (starts with \(hexPrefix(bytes)))") }
+        guard isJPEG(bytes) else { throw InputError(path, "not a JPEG or PNG file (starts with \(hexPrefix(bytes)))") }
         var width: Int32 = 0, height: Int32 = 0, subsampling: Int32 = 0, colorspace: Int32 = 0
         let status = bytes.withUnsafeBufferPointer {
             tjDecompressHeader3(handle, $0.baseAddress, UInt(bytes.count), &width, &height, &subsampling, &colorspace)
         }
-        guard status == 0 else { throw DataError(path, "corrupt JPEG header: \(errorString)") }
+        guard status == 0 else { throw InputError(path, "corrupt JPEG header: \(errorString)") }
         return try DecodeLimit.check((Int(width), Int(height)), fileBytes: bytes.count, path: path)
     }
 
@@ -62,7 +63,7 @@ public final class ImageDecoder {
         }
         // Warnings (status −1 with a non-fatal error) still give a usable image, as in libjpeg.
         guard status == 0 || tjGetErrorCode(handle) == Int32(TJERR_WARNING.rawValue) else {
-            throw DataError(path, "corrupt JPEG data: \(errorString)")
+            throw InputError(path, "corrupt JPEG data: \(errorString)")
         }
         return RGBImage(pixels: pixels, width: w, height: h)
     }
@@ -79,7 +80,7 @@ public final class ImageDecoder {
         let begun = bytes.withUnsafeBytes { png_image_begin_read_from_memory(&image, $0.baseAddress, $0.count) }
         guard begun != 0 else {
             png_image_free(&image)
-            throw DataError(path, "corrupt PNG header")
+            throw InputError(path, "corrupt PNG header")
         }
         image.format = UInt32(PNG_FORMAT_RGB)
         let (width, height) = (Int(image.width), Int(image.height))
@@ -88,7 +89,7 @@ public final class ImageDecoder {
         let ok = pixels.withUnsafeMutableBytes { png_image_finish_read(&image, nil, $0.baseAddress, 0, nil) }
         guard ok != 0 else {
             png_image_free(&image)
-            throw DataError(path, "corrupt PNG data")
+            throw InputError(path, "corrupt PNG data")
         }
         return RGBImage(pixels: pixels, width: width, height: height)
     }
@@ -103,10 +104,10 @@ enum DecodeLimit {
     static let maximumPixels = 1 << 28
 
     static func check(_ size: (width: Int, height: Int), fileBytes: Int, path: String) throws -> (width: Int, height: Int) {
-        guard size.width >= 1, size.height >= 1 else { throw DataError(path, "image size \(size.width)×\(size.height): expected at least 1×1") }
+        guard size.width >= 1, size.height >= 1 else { throw InputError(path, "image size \(size.width)×\(size.height): expected at least 1×1") }
         let pixels = size.width.multipliedReportingOverflow(by: size.height)
         guard !pixels.overflow, pixels.partialValue <= maximumPixels, pixels.partialValue <= pixelsPerFileByte * max(fileBytes, 1) else {
-            throw DataError(path, "image size \(size.width)×\(size.height): more pixels than a \(fileBytes)-byte file can hold (corrupt header?)")
+            throw InputError(path, "image size \(size.width)×\(size.height): more pixels than a \(fileBytes)-byte file can hold (corrupt header?)")
         }
         return size
     }
@@ -115,7 +116,7 @@ enum DecodeLimit {
 /// Width and height from a PNG's IHDR chunk.
 enum PNGHeader {
     static func size(_ b: [UInt8], path: String) throws -> (width: Int, height: Int) {
-        guard b.count >= 24 else { throw DataError(path, "truncated PNG header") }
+        guard b.count >= 24 else { throw InputError(path, "truncated PNG header") }
         func be32(_ o: Int) -> Int { Int(b[o]) << 24 | Int(b[o + 1]) << 16 | Int(b[o + 2]) << 8 | Int(b[o + 3]) }
         return (be32(16), be32(20))
     }

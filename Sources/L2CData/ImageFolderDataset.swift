@@ -1,30 +1,16 @@
 import Foundation
+import L2CComm
 import L2CTensor
 
 /// Image folders as in-memory datasets, for scoring: every image through the evaluation transform.
 public enum ImageFolderDataset {
-    /// Whether `path` is (or has an `images/` folder that is) a folder of class subfolders holding image files.
-    public static func holdsImages(_ path: String) -> Bool {
-        var root = path
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else { return false }
-        let images = (path as NSString).appendingPathComponent("images")
-        if FileManager.default.fileExists(atPath: images, isDirectory: &isDirectory), isDirectory.boolValue { root = images }
-        guard let classes = try? ImageFolderReader.subfolders(root) else { return false }
-        return classes.prefix(4).contains { folder in
-            ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).contains {
-                ImageFolder.extensions.contains(($0 as NSString).pathExtension.lowercased())
-            }
-        }
-    }
-
     /// Decodes every image of `folder` (shorter side to size/0.875, centre size×size crop, normalised) on
     /// `threads` threads. A file that is not a decodable image is an error naming it.
     public static func load(_ folder: ImageFolder, size: Int, threads: Int, maxBytes: Int = 8 << 30) throws -> Dataset {
         let perImage = 3 * size * size
         let bytes = folder.count * perImage * MemoryLayout<Float>.stride
         guard bytes <= maxBytes else {
-            throw DataError(folder.root, "scoring decodes all \(folder.count) images at \(size)×\(size) into memory (\(bytes >> 30) GiB); give a smaller --test-data folder")
+            throw InputError(folder.root, "scoring decodes all \(folder.count) images at \(size)×\(size) into memory (\(bytes >> 30) GiB); give a smaller --test-data folder")
         }
         let augmentation = ImageAugmentation(size: size, mode: .evaluate)
         var images = [Float](repeating: 0, count: folder.count * perImage)

@@ -1,5 +1,6 @@
 import CPNG
 import Foundation
+import L2CComm
 
 /// Grey-scale decoding of PNG files through libpng's simplified API (any PNG colour type is converted).
 public enum PNGReader {
@@ -10,7 +11,7 @@ public enum PNGReader {
         guard png_image_begin_read_from_file(&image, path) != 0 else {
             let reason = message(&image)
             png_image_free(&image)
-            throw DataError(path, "not a readable PNG: \(reason)")
+            throw InputError(path, "not a readable PNG: \(reason)")
         }
         image.format = UInt32(PNG_FORMAT_GRAY)
         let (width, height) = (Int(image.width), Int(image.height))
@@ -21,7 +22,7 @@ public enum PNGReader {
         guard ok != 0 else {
             let reason = message(&image)
             png_image_free(&image)
-            throw DataError(path, "PNG data could not be decoded: \(reason)")
+            throw InputError(path, "PNG data could not be decoded: \(reason)")
         }
         return (pixels, width, height)
     }
@@ -44,6 +45,6 @@ public enum PNGWriter {
         image.format = UInt32(PNG_FORMAT_GRAY)
         let ok = pixels.withUnsafeBytes { png_image_write_to_file(&image, path, 0, $0.baseAddress, 0, nil) }
         png_image_free(&image)
-        guard ok != 0 else { throw DataError(path, "could not write the PNG") }
+        guard ok != 0 else { throw InputError(path, "could not write the PNG") }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import L2CComm
 import L2CTensor
 
 /// Random geometric augmentation of in-memory training images (IDX, CSV, PNG image folders), chosen per sample
@@ -28,11 +29,11 @@ public struct SampleAugmentation: Sendable, Equatable {
         var transforms: Set<Transform> = []
         for name in names {
             guard let transform = Transform(rawValue: name) else {
-                throw DataError("--augment", "expected none or a comma-separated list of affine, crop, flip, jitter; got '\(text)'")
+                throw InputError("--augment", "expected none or a comma-separated list of affine, crop, flip, jitter; got '\(text)'")
             }
             transforms.insert(transform)
         }
-        guard !transforms.isEmpty else { throw DataError("--augment", "expected none or a comma-separated list of affine, crop, flip, jitter; got '\(text)'") }
+        guard !transforms.isEmpty else { throw InputError("--augment", "expected none or a comma-separated list of affine, crop, flip, jitter; got '\(text)'") }
         self.transforms = transforms
     }
 

@@ -5,35 +5,25 @@ import L2CData
 import L2CTensor
 
 /// `l2c acol`: fine clusters inside coarse labels (ACOL + GAR), trained data-parallel, scored on the test split.
-public struct ACOLConfig: Sendable {
-    public var data: String
+public struct ACOLConfig: ExperimentConfig {
+    @FilePath public var data: String
     public var model: Architecture = .lenet
     public var parents = 2
     public var duplicates = 5
     /// A `fine coarse` mapping file; nil: CIFAR-100's own coarse labels, or the sorted classes in equal blocks.
-    public var coarseMap: String?
+    @FilePath public var coarseMap: String? = nil
     public var c1 = 1.0, c2 = 1.0, c3 = 0.0, c4 = 0.0
     /// GAR's weight rises linearly from 0 to 1 over this many steps.
     public var garWarmup = 0
     /// At the end of each epoch, re-seed nodes that had no positive activity from a live sibling.
     public var reviveDeadNodes = false
     public var optimization = Optimization()
-    public var out: String?
+    @FilePath public var out: String? = nil
     public var runPolicy = RunPolicy()
 
     public init(data: String) { self.data = data }
 
-    /// What cannot change when the run resumes.
-    var resumeOptions: [String: String] {
-        optimization.resumeOptions.merging(["--data": canonicalPath(data), "--model": model.rawValue, "--parents": "\(parents)", "--duplicates": "\(duplicates)",
-                                            "--coarse-map": coarseMap.map(canonicalPath) ?? "", "--c1": "\(c1)", "--c2": "\(c2)", "--c3": "\(c3)", "--c4": "\(c4)",
-                                            "--gar-warmup": "\(garWarmup)", "--revive-dead": "\(reviveDeadNodes)"]) { a, _ in a }
-    }
-
-    var fingerprint: String {
-        [data, model.rawValue, "\(parents)", "\(duplicates)", coarseMap ?? "", "\(c1)", "\(c2)", "\(c3)", "\(c4)", "\(garWarmup)",
-         "\(reviveDeadNodes)", optimization.fingerprint, out ?? ""].joined(separator: "|")
-    }
+    public static let changeableOnResume: Set<String> = Set(["out", "runPolicy"]).union(Optimization.changeableOnResume(under: "optimization"))
 }
 
 public enum ACOLExperiment {
@@ -41,29 +31,26 @@ public enum ACOLExperiment {
     typealias Labelled = (dataset: Dataset, coarse: [Int])
 
     static func load(_ config: ACOLConfig, split: Split) throws -> Labelled {
-        if CIFAR100Reader.recognises(config.data) {
-            let data = try CIFAR100Reader.load(config.data, split: split)
-            guard config.coarseMap == nil else { return try remap(data.dataset, config) }
-            guard config.parents == 20 else { throw ConfigError("--parents", "CIFAR-100 carries 20 coarse labels; got --parents \(config.parents)") }
-            return data
-        }
-        return try remap(try DatasetLoader.load(config.data, split: split), config)
+        let (dataset, coarse) = try DataSource.open(config.data).loadWithCoarseLabels(split)
+        guard let coarse, config.coarseMap == nil else { return try remap(dataset, config) }
+        guard config.parents == 20 else { throw InputError("--parents", "CIFAR-100 carries 20 coarse labels; got --parents \(config.parents)") }
+        return (dataset, coarse)
     }
 
     static func remap(_ dataset: Dataset, _ config: ACOLConfig) throws -> Labelled {
         let map = try config.coarseMap.map { try CoarseLabels.read($0, classes: dataset.classes, parents: config.parents) }
             ?? CoarseLabels.blocks(classes: dataset.classes, parents: config.parents)
         return (dataset, try dataset.labels.map { label in
-            guard let coarse = map[label] else { throw DataError(dataset.source, "class \(label) has no coarse label in the mapping") }
+            guard let coarse = map[label] else { throw InputError(dataset.source, "class \(label) has no coarse label in the mapping") }
             return coarse
         })
     }
 
     public static func run(_ config: ACOLConfig, communicator comm: any Communicator) throws -> [String: Any] {
         let console = Console(rank: comm.rank)
-        let session = try RunSession(command: "acol", configuration: config.fingerprint, options: config.resumeOptions, out: config.out,
-                                     policy: config.runPolicy, communicator: comm)
-        guard config.parents >= 1, config.duplicates >= 1 else { throw ConfigError("--parents", "parents and duplicates must be at least 1") }
+        let experiment = try ExperimentRun("acol", config: config, out: config.out, policy: config.runPolicy, communicator: comm)
+        let session = experiment.session
+        guard config.parents >= 1, config.duplicates >= 1 else { throw InputError("--parents", "parents and duplicates must be at least 1") }
         let (train, test) = try comm.checked("loading data") { (try load(config, split: .train), try load(config, split: .test)) }
         try comm.requireAgreement("the training set size", Int64(train.dataset.count))
         var acol = ACOLGAR(parents: config.parents, duplicates: config.duplicates)
@@ -73,7 +60,7 @@ public enum ACOLExperiment {
                                                   seed: config.optimization.seed, communicator: comm)
         try session.replicate(model.stateTensors, what: "model's")
         let output = model.layers.last!.layer as! Linear
-        let log = try session.openMetricsLog()
+        let log = try experiment.log()
         let loop = try TrainingLoop(label: "acol", sampleCount: data.count, optimization: config.optimization,
                                     parameters: model.parameters, overlapping: model, log: log, session: session)
         console.log("acol: \(config.model.rawValue), \(config.parents) parents × \(config.duplicates) duplicates, c1..c4 = \(config.c1), \(config.c2), \(config.c3), \(config.c4), \(loop.steps) steps\(config.optimization.augmentationNote)")
@@ -85,7 +72,7 @@ public enum ACOLExperiment {
         }, restore: { saved in
             let bits = saved["epoch_activity"]?.split(separator: ",").compactMap { UInt64($0, radix: 16) } ?? []
             guard bits.count == acol.nodes, let count = saved["revived"].flatMap(Int.init) else {
-                throw ConfigError("--resume", "the state's ACOL node activity does not match \(acol.nodes) nodes")
+                throw InputError("--resume", "the state's ACOL node activity does not match \(acol.nodes) nodes")
             }
             epochActivity = bits.map(Double.init(bitPattern:))
             revived = count
@@ -107,7 +94,7 @@ public enum ACOLExperiment {
             }
             return result.loss
         }
-        try session.finish()
+        try experiment.finish()
         // Scores: fine clusters = argmax node, against fine labels; coarse = argmax of the parent probabilities.
         let outputs = Evaluation.outputs(model, test.dataset, communicator: comm)
         let fine = Evaluation.argmax(outputs)
@@ -132,17 +119,16 @@ public enum ACOLExperiment {
         var result: [String: Any] = [
             "acc": JSONLine.round(scores.accuracy), "nmi": JSONLine.round(scores.nmi), "ari": JSONLine.round(scores.ari),
             "coarse_acc": JSONLine.round(coarseAccuracy), "parents": config.parents, "duplicates": config.duplicates, "dead_nodes": dead,
-            "revived_nodes": revived, "clusters_used": scores.clustersUsed, "per_parent": perParent, "ranks": comm.size,
-            "global_batch": config.optimization.globalBatch, "steps": loop.steps, "loss": JSONLine.round(lastLoss),
+            "revived_nodes": revived, "clusters_used": scores.clustersUsed, "per_parent": perParent,
+            "steps": loop.steps, "loss": JSONLine.round(lastLoss),
             "images_per_sec": JSONLine.round(Double(loop.steps * config.optimization.globalBatch) / max(seconds, 1e-9), digits: 4),
-            "checkpoint": NSNull(), "state": session.latestState ?? NSNull(),
         ]
-        log.write(result.merging(["phase": "result"]) { mine, _ in mine })
-        let metadata = ["format": "l2c-1", "model": config.model.rawValue, "outputs": "\(acol.nodes)", "parents": "\(config.parents)",
-                        "duplicates": "\(config.duplicates)", "channels": "\(data.channels)", "height": "\(data.height)", "width": "\(data.width)",
-                        "loss": "acol-gar"]
-        if let path = try session.writeCheckpoint("model.safetensors", tensors: model.stateTensors, metadata: metadata) { result["checkpoint"] = path }
-        return result
+        let globalBatch = config.optimization.globalBatch
+        log.write(experiment.report(result, globalBatch: globalBatch).merging(["phase": "result"]) { mine, _ in mine })
+        try experiment.saveModel(tensors: model.stateTensors, metadata: ModelCard(
+            architecture: config.model, outputs: acol.nodes, channels: data.channels, height: data.height, width: data.width, loss: "acol-gar",
+            extra: ["parents": "\(config.parents)", "duplicates": "\(config.duplicates)"]).metadata)
+        return experiment.report(result, globalBatch: globalBatch)
     }
 
     /// Re-seeds each node without positive activity this epoch from the most active node of its parent:

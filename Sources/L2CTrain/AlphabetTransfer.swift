@@ -7,8 +7,8 @@ import L2CTensor
 /// The many-class character benchmark in the Omniglot protocol: a similarity network learnt on the characters
 /// of the auxiliary alphabets (class-balanced batches), then each target alphabet clustered on its own from the
 /// SPN's predicted pairs and scored on its images (unsupervised: the same images, as L2C does on Omniglot).
-public struct AlphabetTransferConfig: Sendable {
-    public var root: String
+public struct AlphabetTransferConfig: ExperimentConfig {
+    @FilePath public var root: String
     public var auxiliaryAlphabets: [String] = []
     public var targetAlphabets: [String] = []
     public var model: Architecture = .lenet
@@ -16,10 +16,10 @@ public struct AlphabetTransferConfig: Sendable {
     /// K per alphabet; nil: the alphabet's number of characters (K known).
     public var clusters: Int?
     public var oracleSimilarity = false
-    public var spnCheckpoint: String?
+    @FilePath public var spnCheckpoint: String? = nil
     public var spnStatistics: SPNHead.Statistics = .batch
     public var minimumShare = 0.01
-    public var balance = (classes: 20, samples: 5)
+    public var balance = ClassBalance(classes: 20, samples: 5)
     public var spnOptimization = Optimization()
     public var clusterOptimization = Optimization()
     /// Initialisations of each alphabet's clustering network tried briefly (`--restarts`).
@@ -28,59 +28,46 @@ public struct AlphabetTransferConfig: Sendable {
     public var neighbours = NeighbourPairing.automatic
     /// The clustering network's contrastive warm-up on the target (`--warm-up-steps`).
     public var warmUp = ContrastiveWarmUp.off
-    public var out: String?
+    @FilePath public var out: String? = nil
     public var runPolicy = RunPolicy()
 
     public init(root: String) { self.root = root }
 
-    /// What cannot change when the run resumes.
-    var resumeOptions: [String: String] {
-        var options = clusterOptimization.resumeOptions.merging(spnOptimization.resumeOptions.map { ("spn \($0.key)", $0.value) }) { a, _ in a }
-        options.merge(["--data": canonicalPath(root), "--aux-alphabets": "\(auxiliaryAlphabets)", "--target-alphabets": "\(targetAlphabets)",
-                       "--model": model.rawValue, "--loss": loss.rawValue, "--clusters": "\(clusters ?? 0)", "--oracle-similarity": "\(oracleSimilarity)",
-                       "--spn": spnCheckpoint.map(canonicalPath) ?? "", "--spn-statistics": spnStatistics.rawValue,
-                       "--classes-per-batch": "\(balance.classes)x\(balance.samples)", "--restarts": "\(restarts.count)", "--neighbours": "\(neighbours)",
-                       "--warm-up-steps": "\(warmUp.steps)"]) { a, _ in a }
-        return options
-    }
-
-    var fingerprint: String {
-        [root, "\(auxiliaryAlphabets)", "\(targetAlphabets)", model.rawValue, loss.rawValue, "\(clusters ?? 0)", "\(oracleSimilarity)",
-         spnCheckpoint ?? "", spnStatistics.rawValue, "\(minimumShare)", "\(balance.classes)x\(balance.samples)",
-         spnOptimization.fingerprint, clusterOptimization.fingerprint, "\(restarts.count)", "\(neighbours)", "\(warmUp.steps)", out ?? ""].joined(separator: "|")
-    }
+    /// The cluster count's share is applied after training, to the scores.
+    public static let changeableOnResume: Set<String> = Set(["minimumShare", "out", "runPolicy"])
+        .union(Optimization.changeableOnResume(under: "spnOptimization"))
+        .union(Optimization.changeableOnResume(under: "clusterOptimization"))
 }
 
 public enum AlphabetTransfer {
     public static func run(_ config: AlphabetTransferConfig, communicator comm: any Communicator) throws -> [String: Any] {
         let console = Console(rank: comm.rank)
-        let session = try RunSession(command: "transfer", configuration: config.fingerprint, options: config.resumeOptions, out: config.out,
-                                     policy: config.runPolicy, communicator: comm)
-        guard let loss = config.loss.pairwise else { throw ConfigError("--loss", "transfer clusters with kcl or mcl") }
+        let experiment = try ExperimentRun("transfer", config: config, out: config.out, policy: config.runPolicy, communicator: comm)
+        let session = experiment.session
+        guard let loss = config.loss.pairwise else { throw InputError("--loss", "transfer clusters with kcl or mcl") }
         let overlap = Set(config.auxiliaryAlphabets).intersection(config.targetAlphabets)
-        guard overlap.isEmpty else { throw ConfigError("--target-alphabets", "alphabets \(overlap.sorted()) are also auxiliary") }
+        guard overlap.isEmpty else { throw InputError("--target-alphabets", "alphabets \(overlap.sorted()) are also auxiliary") }
         let trainsSPN = !config.oracleSimilarity && config.spnCheckpoint == nil
-        guard !trainsSPN || !config.auxiliaryAlphabets.isEmpty else { throw ConfigError("--aux-alphabets", "name the auxiliary alphabets") }
+        guard !trainsSPN || !config.auxiliaryAlphabets.isEmpty else { throw InputError("--aux-alphabets", "name the auxiliary alphabets") }
         let (auxiliary, targets) = try comm.checked("loading the image folders") { () -> (AlphabetCollection?, AlphabetCollection) in
+            let tree = try DataSource.open(config.root)
             let targets = config.targetAlphabets.isEmpty
-                ? try ImageFolderReader.alphabets(in: config.root).filter { !config.auxiliaryAlphabets.contains($0) }
+                ? try tree.alphabetNames().filter { !config.auxiliaryAlphabets.contains($0) }
                 : config.targetAlphabets
-            return (trainsSPN ? try ImageFolderReader.load(root: config.root, alphabets: config.auxiliaryAlphabets) : nil,
-                    try ImageFolderReader.load(root: config.root, alphabets: targets))
+            return (trainsSPN ? try tree.alphabets(config.auxiliaryAlphabets) : nil, try tree.alphabets(targets))
         }
         try comm.requireAgreement("the target image count", Int64(targets.dataset.count))
-        let log = try session.openMetricsLog()
-        var summary: [String: Any] = ["k": config.clusters.map { $0 as Any } ?? "known", "ranks": comm.size,
-                                      "global_batch": config.clusterOptimization.globalBatch, "loss_kind": config.loss.rawValue,
+        let log = try experiment.log()
+        var summary: [String: Any] = ["k": config.clusters.map { $0 as Any } ?? "known", "loss_kind": config.loss.rawValue,
                                       "oracle_similarity": config.oracleSimilarity, "target_alphabets": targets.alphabets.count]
         var spn: SimilarityNetwork?
         if let auxiliary {
             console.log("spn: \(auxiliary.alphabets.count) auxiliary alphabets, \(auxiliary.classNames.count) characters, \(auxiliary.dataset.count) images")
             let network = try CrossTask.trainCheckedSimilarityNetwork(auxiliary.dataset, test: nil, architecture: config.model,
-                                                                      optimization: config.spnOptimization, balance: config.balance, log: log, session: session)
+                                                                      optimization: config.spnOptimization, balance: (config.balance.classes, config.balance.samples), log: log, session: session)
             summary.merge(network.checkSummary) { mine, _ in mine }
-            if let path = try session.writeCheckpoint("spn.safetensors", tensors: network.stateTensors,
-                                                      metadata: TransferExperiment.spnMetadata(network, auxiliary.dataset)) {
+            if let path = try experiment.saveModel("spn.safetensors", tensors: network.stateTensors,
+                                                   metadata: TransferExperiment.spnMetadata(network, auxiliary.dataset), reported: false) {
                 summary["spn_checkpoint"] = path
             }
             spn = network
@@ -132,8 +119,7 @@ public enum AlphabetTransfer {
             rows.append(row)
             session.complete(phase, record: ["row": JSONLine.encode(row)])
         }
-        try session.finish()
-        summary["state"] = session.latestState ?? NSNull()
+        try experiment.finish()
         func mean(_ key: String) -> Double {
             let values = rows.compactMap { ($0[key] as? Double) ?? ($0[key] as? Int).map(Double.init) }
             return values.isEmpty ? .nan : values.reduce(0, +) / Double(values.count)
@@ -147,7 +133,7 @@ public enum AlphabetTransfer {
             .reduce(0, +) / Double(max(rows.count, 1)))
         summary["spn_f1_similar"] = spn == nil ? NSNull() : JSONLine.round(mean("spn_f1_similar"))
         summary["alphabets"] = rows
-        summary["checkpoint"] = NSNull()
-        return summary
+        // No model is saved: each alphabet has a clustering network of its own, scored here.
+        return experiment.report(summary, globalBatch: config.clusterOptimization.globalBatch)
     }
 }

@@ -1,5 +1,6 @@
 import CCrypto
 import Foundation
+import L2CComm
 import L2CTensor
 
 /// Checkpoints in the safetensors format, which PyTorch users load with `safetensors.torch.load_file`:
@@ -26,10 +27,10 @@ public enum Checkpoint {
     }
 
     public static func load(_ path: String) throws -> Contents {
-        guard FileManager.default.fileExists(atPath: path) else { throw CheckpointError(path, "no such file") }
+        guard FileManager.default.fileExists(atPath: path) else { throw InputError(path, "no such file") }
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) } catch {
-            throw CheckpointError(path, "cannot be read (\(error.localizedDescription))")
+            throw InputError(path, "cannot be read (\(error.localizedDescription))")
         }
         return try decode(data, path: path)
     }
@@ -37,18 +38,18 @@ public enum Checkpoint {
     /// Parses and verifies a safetensors file's bytes. Every size the header declares is checked against the
     /// file before anything is allocated.
     public static func decode(_ data: Data, path: String) throws -> Contents {
-        guard data.count >= 8 else { throw CheckpointError(path, "header length: expected 8 bytes, the file has \(data.count)") }
+        guard data.count >= 8 else { throw InputError(path, "header length: expected 8 bytes, the file has \(data.count)") }
         let declared = data.prefix(8).withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
         guard declared > 0, declared <= UInt64(data.count - 8) else {
-            throw CheckpointError(path, "header length \(declared) does not fit the file size \(data.count) (truncated or not safetensors)")
+            throw InputError(path, "header length \(declared) does not fit the file size \(data.count) (truncated or not safetensors)")
         }
         let dataStart = 8 + Int(declared)
         guard let header = (try? JSONSerialization.jsonObject(with: data.subdata(in: 8..<dataStart))) as? [String: Any] else {
-            throw CheckpointError(path, "header: expected a JSON object")
+            throw InputError(path, "header: expected a JSON object")
         }
         var metadata: [String: String] = [:]
         if let raw = header["__metadata__"] {
-            guard let strings = raw as? [String: String] else { throw CheckpointError(path, "__metadata__: expected an object of strings") }
+            guard let strings = raw as? [String: String] else { throw InputError(path, "__metadata__: expected an object of strings") }
             metadata = strings
         }
         let payloadBytes = data.count - dataStart
@@ -56,23 +57,23 @@ public enum Checkpoint {
         for (name, value) in header where name != "__metadata__" {
             guard let entry = value as? [String: Any], let dtype = entry["dtype"] as? String,
                   let shape = entry["shape"] as? [Int], let offsets = entry["data_offsets"] as? [Int], offsets.count == 2 else {
-                throw CheckpointError(path, "tensor '\(name)': expected dtype (string), shape and data_offsets (integer arrays)")
+                throw InputError(path, "tensor '\(name)': expected dtype (string), shape and data_offsets (integer arrays)")
             }
             guard let width = dtypeBytes[dtype] else {
-                throw CheckpointError(path, "tensor '\(name)': dtype \(dtype), expected one of \(dtypeBytes.keys.sorted().joined(separator: ", "))")
+                throw InputError(path, "tensor '\(name)': dtype \(dtype), expected one of \(dtypeBytes.keys.sorted().joined(separator: ", "))")
             }
             guard shape.allSatisfy({ $0 >= 0 }), let count = elementCount(shape) else {
-                throw CheckpointError(path, "tensor '\(name)': shape \(shape) is negative or too large")
+                throw InputError(path, "tensor '\(name)': shape \(shape) is negative or too large")
             }
             guard offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= payloadBytes, offsets[1] - offsets[0] == count * width else {
-                throw CheckpointError(path, "tensor '\(name)': data_offsets \(offsets) do not fit shape \(shape) and the \(payloadBytes) data bytes (truncated?)")
+                throw InputError(path, "tensor '\(name)': data_offsets \(offsets) do not fit shape \(shape) and the \(payloadBytes) data bytes (truncated?)")
             }
             entries.append((name, dtype, shape, offsets[0]..<offsets[1]))
         }
         if let expected = metadata["sha256"] {
             let actual = data.withUnsafeBytes { SHA256Digest.hex(UnsafeRawBufferPointer(rebasing: $0[dataStart...])) }
             guard actual == expected else {
-                throw CheckpointError(path, "sha256 of the tensor data is \(actual), the header says \(expected): the file is corrupt")
+                throw InputError(path, "sha256 of the tensor data is \(actual), the header says \(expected): the file is corrupt")
             }
         }
         var contents = Contents(tensors: [:], metadata: metadata)
@@ -82,7 +83,7 @@ public enum Checkpoint {
                 contents.nonFloat[name] = dtype
                 continue
             }
-            guard values.allSatisfy({ $0.isFinite }) else { throw CheckpointError(path, "tensor '\(name)': holds NaN or Inf") }
+            guard values.allSatisfy({ $0.isFinite }) else { throw InputError(path, "tensor '\(name)': holds NaN or Inf") }
             contents.tensors[name] = (shape, values)
         }
         return contents
@@ -118,9 +119,9 @@ public enum Checkpoint {
     /// Copies a checkpoint's tensors into a model's, checking that every name and shape agrees.
     public static func restore(_ contents: Contents, into tensors: [(name: String, tensor: Tensor)], path: String) throws {
         for (name, t) in tensors {
-            guard let saved = contents.tensors[name] else { throw CheckpointError(path, "tensor '\(name)' missing (the model needs it)") }
+            guard let saved = contents.tensors[name] else { throw InputError(path, "tensor '\(name)' missing (the model needs it)") }
             guard saved.shape == t.shape else {
-                throw CheckpointError(path, "tensor '\(name)': shape \(saved.shape), the model expects \(t.shape)")
+                throw InputError(path, "tensor '\(name)': shape \(saved.shape), the model expects \(t.shape)")
             }
             saved.values.withUnsafeBufferPointer { t.data.update(from: $0.baseAddress!, count: t.count) }
         }
@@ -197,15 +198,6 @@ public enum SHA256Digest {
     }
 }
 
-public struct CheckpointError: Error, CustomStringConvertible {
-    public let path: String
-    public let message: String
-    public init(_ path: String, _ message: String) {
-        self.path = path
-        self.message = message
-    }
-    public var description: String { "\(path): \(message)" }
-}
 
 /// Write-to-temporary, fsync, rename, fsync of the folder: the target is either the old file or the complete new one.
 public enum AtomicFile {
@@ -216,7 +208,7 @@ public enum AtomicFile {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let temporary = folder + "/.\(url.lastPathComponent).tmp-\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw CheckpointError(temporary, "cannot create: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw InputError(temporary, "cannot create: \(String(cString: strerror(errno)))") }
         var ok = true
         for raw in parts where ok && raw.count > 0 {
             var written = 0
@@ -230,11 +222,11 @@ public enum AtomicFile {
         close(fd)
         guard ok else {
             unlink(temporary)
-            throw CheckpointError(path, "writing failed: \(String(cString: strerror(errno)))")
+            throw InputError(path, "writing failed: \(String(cString: strerror(errno)))")
         }
         guard rename(temporary, path) == 0 else {
             unlink(temporary)
-            throw CheckpointError(path, "cannot rename the finished file into place: \(String(cString: strerror(errno)))")
+            throw InputError(path, "cannot rename the finished file into place: \(String(cString: strerror(errno)))")
         }
         // Make the rename itself durable.
         let dirfd = open(folder, O_RDONLY)

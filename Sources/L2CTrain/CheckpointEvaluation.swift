@@ -13,7 +13,7 @@ public enum CheckpointEvaluation {
             let contents = try Checkpoint.load(path)
             // Image folders are decoded at the side the network was trained on.
             let side = contents.metadata["height"].flatMap { Int($0) } ?? 224
-            return (contents, try DatasetLoader.load(data, split: split, labelColumn: labelColumn, imageSize: side))
+            return (contents, try DataSource.open(data, labelColumn: labelColumn).load(split, imageSize: side))
         }
         let meta = contents.metadata
         // A clustering network of a transfer run is scored on the classes it clustered.
@@ -22,25 +22,25 @@ public enum CheckpointEvaluation {
         } ?? dataset
         func field(_ key: String) throws -> Int {
             guard let text = meta[key], let value = Int(text), value > 0 else {
-                throw CheckpointError(path, "metadata '\(key)': expected a positive integer, found \(meta[key].map { "'\($0)'" } ?? "nothing")")
+                throw InputError(path, "metadata '\(key)': expected a positive integer, found \(meta[key].map { "'\($0)'" } ?? "nothing")")
             }
             return value
         }
         guard let name = meta["model"], let architecture = Architecture(rawValue: name) else {
-            throw CheckpointError(path, "metadata 'model': expected one of \(Architecture.allCases.map(\.rawValue)), found \(meta["model"] ?? "nothing")")
+            throw InputError(path, "metadata 'model': expected one of \(Architecture.allCases.map(\.rawValue)), found \(meta["model"] ?? "nothing")")
         }
         let (channels, height, width) = (try field("channels"), try field("height"), try field("width"))
         if parents != nil || duplicates != nil {
             guard let savedParents = meta["parents"].flatMap(Int.init), let savedDuplicates = meta["duplicates"].flatMap(Int.init) else {
-                throw CheckpointError(path, "--parents/--duplicates given, but the checkpoint was not trained by l2c acol")
+                throw InputError(path, "--parents/--duplicates given, but the checkpoint was not trained by l2c acol")
             }
             let (p, k) = (parents ?? savedParents, duplicates ?? savedDuplicates)
             guard (p, k) == (savedParents, savedDuplicates) else {
-                throw CheckpointError(path, "the checkpoint has \(savedParents) parents × \(savedDuplicates) duplicates = \(savedParents * savedDuplicates) ACOL nodes; --parents \(p) --duplicates \(k) asks for \(p * k)")
+                throw InputError(path, "the checkpoint has \(savedParents) parents × \(savedDuplicates) duplicates = \(savedParents * savedDuplicates) ACOL nodes; --parents \(p) --duplicates \(k) asks for \(p * k)")
             }
         }
         guard (scored.channels, scored.height, scored.width) == (channels, height, width) else {
-            throw DataError(data, "samples are \(scored.channels)×\(scored.height)×\(scored.width), the checkpoint was trained on \(channels)×\(height)×\(width)")
+            throw InputError(data, "samples are \(scored.channels)×\(scored.height)×\(scored.width), the checkpoint was trained on \(channels)×\(height)×\(width)")
         }
         let model = architecture.build(channels: channels, height: height, width: width, outputs: try field("outputs"), seed: 0, communicator: comm)
         try Checkpoint.restore(contents, into: model.stateTensors, path: path)

@@ -1,6 +1,6 @@
 import Foundation
-import L2CTensor
 import L2CCluster
+import L2CTensor
 
 /// Several initialisations of a clustering network tried briefly, the one whose pairwise loss falls lowest kept.
 ///
@@ -10,7 +10,7 @@ import L2CCluster
 /// exactly as their ACC (README, "Restarts"). So each candidate trains for `trialSteps` on the same batches,
 /// the criterion is its mean loss over the trial's second half, and the winner trains from its start for the
 /// whole run (its first `trialSteps` repeat its trial exactly). Labels are never used.
-public struct ClusteringRestarts: Sendable, Equatable {
+public struct ClusteringRestarts: Encodable, Sendable, Equatable {
     /// Candidates; 1 trains the first one without a trial.
     public var count: Int
 

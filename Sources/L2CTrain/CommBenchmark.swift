@@ -35,7 +35,7 @@ public enum CommBenchmark {
     /// `progress` gets each measurement as it is taken (on every rank).
     public static func run(_ options: Options, communicator comm: any Communicator, progress: (Measurement) -> Void = { _ in }) throws -> Result {
         guard options.minBytes >= 4, options.maxBytes >= options.minBytes, options.factor >= 2 else {
-            throw ConfigError("--max-mb", "needs sizes from at least 4 bytes up, growing by a factor of 2 or more")
+            throw InputError("--max-mb", "needs sizes from at least 4 bytes up, growing by a factor of 2 or more")
         }
         let largest = options.maxBytes / 4 + 1
         // The gathered buffer holds p pieces of n/p: n floats at most; the others n.

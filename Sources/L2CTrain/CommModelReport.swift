@@ -1,4 +1,5 @@
 import Foundation
+import L2CComm
 
 /// What `l2c bench-comm` measured, saved for predictions: α and β per collective, and where.
 public struct CommModelReport: Codable, Equatable {
@@ -22,9 +23,9 @@ public struct CommModelReport: Codable, Equatable {
 
     public static func load(_ path: String) throws -> CommModelReport {
         let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch { throw ConfigError("--comm-model", "cannot read \(path)") }
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch { throw InputError("--comm-model", "cannot read \(path)") }
         do { return try JSONDecoder().decode(CommModelReport.self, from: data) } catch {
-            throw ConfigError("--comm-model", "\(path): expected the comm-model.json written by l2c bench-comm")
+            throw InputError("--comm-model", "\(path): expected the comm-model.json written by l2c bench-comm")
         }
     }
 }

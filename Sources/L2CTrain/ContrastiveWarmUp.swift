@@ -16,7 +16,7 @@ import L2CTensor
 /// within a class. Measured (README, "Contrastive warm-up and the target's geometry"): the warm-up alone, with the
 /// SPN's and the pixel neighbours' pairs, did not lift Fashion-MNIST K = 5 (mean 0.674 against 0.681); with the far
 /// pairs of its features it does.
-public struct ContrastiveWarmUp: Sendable, Equatable {
+public struct ContrastiveWarmUp: Encodable, Sendable, Equatable {
     /// Optimisation steps of the warm-up (0: the clustering network starts from a random backbone).
     public var steps: Int
 

@@ -20,14 +20,14 @@ public enum AdaptationMethod: String, CaseIterable, Sendable {
 }
 
 /// `l2c adapt`: the cross-domain protocol.
-public struct AdaptConfig: Sendable {
-    public var source: String
-    public var target: String
+public struct AdaptConfig: ExperimentConfig {
+    @FilePath public var source: String
+    @FilePath public var target: String
     public var model: Architecture = .lenet
     public var method: AdaptationMethod = .ccnPlus
     public var loss: LossKind = .kcl
     /// A trained similarity network; nil trains one on the source's labels first (phase "spn").
-    public var spnCheckpoint: String?
+    @FilePath public var spnCheckpoint: String? = nil
     /// λ_lco, the weight of the clustering loss on the target.
     public var clusteringWeight = 1.0
     /// λ_d, the weight of the domain loss.
@@ -36,10 +36,10 @@ public struct AdaptConfig: Sendable {
     public var imageSize: Int?
     public var batchNorm: DomainBatchNorm = .perDomain
     /// Backbone weights from a safetensors file (`--init`), the classifier head skipped.
-    public var initialWeights: String?
+    @FilePath public var initialWeights: String? = nil
     public var spnOptimization = Optimization()
     public var optimization = Optimization()
-    public var out: String?
+    @FilePath public var out: String? = nil
     public var runPolicy = RunPolicy()
 
     public init(source: String, target: String) {
@@ -47,18 +47,9 @@ public struct AdaptConfig: Sendable {
         self.target = target
     }
 
-    var resumeOptions: [String: String] {
-        optimization.resumeOptions.merging(spnOptimization.resumeOptions.map { ("spn \($0.key)", $0.value) }) { a, _ in a }
-            .merging(["--source": canonicalPath(source), "--target": canonicalPath(target), "--model": model.rawValue, "--method": method.rawValue,
-                      "--loss": loss.rawValue, "--spn": spnCheckpoint.map(canonicalPath) ?? "", "--lco-weight": "\(clusteringWeight)",
-                      "--domain-weight": "\(domainWeight)", "--image-size": "\(imageSize ?? 0)", "--batchnorm": batchNorm.rawValue,
-                      "--init": initialWeights.map(canonicalPath) ?? ""]) { a, _ in a }
-    }
-
-    var fingerprint: String {
-        [source, target, model.rawValue, method.rawValue, loss.rawValue, spnCheckpoint ?? "", "\(clusteringWeight)", "\(domainWeight)",
-         "\(imageSize ?? 0)", batchNorm.rawValue, initialWeights ?? "", spnOptimization.fingerprint, optimization.fingerprint, out ?? ""].joined(separator: "|")
-    }
+    public static let changeableOnResume: Set<String> = Set(["out", "runPolicy"])
+        .union(Optimization.changeableOnResume(under: "spnOptimization"))
+        .union(Optimization.changeableOnResume(under: "optimization"))
 }
 
 public enum DomainAdaptation {
@@ -67,14 +58,14 @@ public enum DomainAdaptation {
 
     public static func run(_ config: AdaptConfig, communicator comm: any Communicator) throws -> [String: Any] {
         let console = Console(rank: comm.rank)
-        let session = try RunSession(command: "adapt", configuration: config.fingerprint, options: config.resumeOptions, out: config.out,
-                                     policy: config.runPolicy, communicator: comm)
+        let experiment = try ExperimentRun("adapt", config: config, out: config.out, policy: config.runPolicy, communicator: comm)
+        let session = experiment.session
         let (source, sourceTest, target, targetTest) = try comm.checked("loading data") { try loadDomains(config) }
         try comm.requireAgreement("the source and target set sizes", Int64(source.count &* 1_000_003 &+ target.count))
         let classes = (source.labels.max() ?? 0) + 1
-        let log = try session.openMetricsLog()
-        var result: [String: Any] = ["method": config.method.rawValue, "loss": config.loss.rawValue, "ranks": comm.size, "batchnorm": config.batchNorm.rawValue,
-                                     "global_batch": config.optimization.globalBatch, "spn_f1_similar": NSNull()]
+        let log = try experiment.log()
+        var result: [String: Any] = ["method": config.method.rawValue, "loss": config.loss.rawValue, "batchnorm": config.batchNorm.rawValue,
+                                     "spn_f1_similar": NSNull()]
 
         // The frozen similarity network that labels the target pairs.
         var spn: SimilarityNetwork?
@@ -211,7 +202,7 @@ public enum DomainAdaptation {
             let targetAccuracy = statistics.map { $0.withTarget { accuracy(model, targetTest, comm) } } ?? accuracy(model, targetTest, comm)
             return (sourceAccuracy, targetAccuracy)
         }
-        try session.finish()
+        try experiment.finish()
         let (sourceAccuracy, targetAccuracy) = scores()
         console.log(String(format: "adapt: target test accuracy %.4f, source test accuracy %.4f", targetAccuracy, sourceAccuracy))
         result["target_acc"] = JSONLine.round(targetAccuracy)
@@ -219,40 +210,40 @@ public enum DomainAdaptation {
         result["final_loss"] = JSONLine.round(lastLoss)
         result["steps"] = loop.steps
         result["images_per_sec"] = JSONLine.round(Double(loop.steps * 2 * config.optimization.globalBatch) / max(seconds, 1e-9), digits: 4)
-        result["state"] = session.latestState ?? NSNull()
-        log.write(result.merging(["phase": "result"]) { mine, _ in mine })
-        let metadata = ["format": "l2c-1", "model": config.model.rawValue, "outputs": "\(classes)", "channels": "\(source.channels)",
-                        "height": "\(source.height)", "width": "\(source.width)", "loss": "ce", "method": config.method.rawValue,
-                        "batchnorm": config.batchNorm == .perDomain ? "per-domain (the target's running statistics)" : "shared"]
+        let globalBatch = config.optimization.globalBatch
+        log.write(experiment.report(result, globalBatch: globalBatch).merging(["phase": "result"]) { mine, _ in mine })
+        let card = ModelCard(architecture: config.model, outputs: classes, channels: source.channels, height: source.height, width: source.width,
+                             loss: "ce", extra: ["method": config.method.rawValue,
+                                                 "batchnorm": config.batchNorm == .perDomain ? "per-domain (the target's running statistics)" : "shared"])
         // The model is for the target: with per-domain BatchNorm it carries the target's running statistics.
-        let write = { try session.writeCheckpoint("model.safetensors", tensors: model.stateTensors, metadata: metadata) }
-        let checkpoint: String? = try statistics.map { try $0.withTarget(write) } ?? write()
-        result["checkpoint"] = checkpoint ?? NSNull()
-        return result
+        let write = { try experiment.saveModel(tensors: model.stateTensors, metadata: card.metadata) }
+        _ = try statistics.map { try $0.withTarget(write) } ?? write()
+        return experiment.report(result, globalBatch: globalBatch)
     }
 
     /// Source and target, train and test splits, at one image size: `--image-size`, or the source's. Image folders
     /// (Office-31's `<domain>/images/<class>/`) are decoded at that size and must name the same classes.
     static func loadDomains(_ config: AdaptConfig) throws -> (source: Dataset, sourceTest: Dataset, target: Dataset, targetTest: Dataset) {
-        if let size = config.imageSize, size < 1 { throw ConfigError("--image-size", "must be a positive number of pixels, got \(size)") }
-        if ImageFolderDataset.holdsImages(config.source), ImageFolderDataset.holdsImages(config.target) {
-            let (sourceClasses, targetClasses) = (try ImageFolder(config.source).classNames, try ImageFolder(config.target).classNames)
+        if let size = config.imageSize, size < 1 { throw InputError("--image-size", "must be a positive number of pixels, got \(size)") }
+        let (sourceData, targetData) = (try DataSource.open(config.source), try DataSource.open(config.target))
+        if sourceData.format == .imageFolder, targetData.format == .imageFolder {
+            let (sourceClasses, targetClasses) = (try sourceData.imageFolder().classNames, try targetData.imageFolder().classNames)
             guard sourceClasses == targetClasses else {
                 let differ = Set(sourceClasses).symmetricDifference(targetClasses).sorted().prefix(5).joined(separator: ", ")
-                throw ConfigError("--target", "\(config.target) has \(targetClasses.count) class folders, the source \(sourceClasses.count): both domains need the same class names (differing: \(differ))")
+                throw InputError("--target", "\(config.target) has \(targetClasses.count) class folders, the source \(sourceClasses.count): both domains need the same class names (differing: \(differ))")
             }
         }
         let decodeSize = config.imageSize ?? 224
-        let source = try DatasetLoader.load(config.source, split: .train, imageSize: decodeSize)
+        let source = try sourceData.load(.train, imageSize: decodeSize)
         let (height, width) = config.imageSize.map { ($0, $0) } ?? (source.height, source.width)
-        func sized(_ path: String, _ split: Split) throws -> Dataset {
-            try DatasetLoader.load(path, split: split, imageSize: decodeSize).resized(height: height, width: width)
+        func sized(_ data: DataSource, _ split: Split) throws -> Dataset {
+            try data.load(split, imageSize: decodeSize).resized(height: height, width: width)
         }
-        let target = try sized(config.target, .train)
+        let target = try sized(targetData, .train)
         guard target.channels == source.channels else {
-            throw ConfigError("--target", "\(config.target) has \(target.channels) channel(s) per image, the source \(source.channels): both domains need the same")
+            throw InputError("--target", "\(config.target) has \(target.channels) channel(s) per image, the source \(source.channels): both domains need the same")
         }
-        return (source.resized(height: height, width: width), try sized(config.source, .test), target, try sized(config.target, .test))
+        return (source.resized(height: height, width: width), try sized(sourceData, .test), target, try sized(targetData, .test))
     }
 
     /// Share of `data` the class layer labels correctly (the domains share their classes).

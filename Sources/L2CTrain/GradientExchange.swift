@@ -22,7 +22,7 @@ public struct GradientExchange: Sendable, Equatable {
 
     func validate() throws {
         guard bucketMegabytes > 0, bucketMegabytes.isFinite else {
-            throw ConfigError("--bucket-mb", "must be a positive size in MB, got \(bucketMegabytes)")
+            throw InputError("--bucket-mb", "must be a positive size in MB, got \(bucketMegabytes)")
         }
     }
 }

@@ -1,9 +1,16 @@
 import Foundation
+import L2CComm
 
 /// One JSON object on one line, keys sorted: the machine-readable summaries and the metrics log.
 public enum JSONLine {
     public static func encode(_ object: [String: Any]) -> String {
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Any JSON value (an object, an array, a string, a number, null) as compact text, keys sorted.
+    public static func encode(fragment value: Any) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes, .fragmentsAllowed])) ?? Data("null".utf8)
         return String(decoding: data, as: UTF8.self)
     }
 
@@ -23,7 +30,7 @@ public final class MetricsLog {
     public init(path: String?, append: Bool = false) throws {
         guard let path else { handle = nil; return }
         if !(append && FileManager.default.fileExists(atPath: path)) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
-        guard let h = FileHandle(forWritingAtPath: path) else { throw CheckpointError(path, "cannot open the metrics log for writing") }
+        guard let h = FileHandle(forWritingAtPath: path) else { throw InputError(path, "cannot open the metrics log for writing") }
         h.seekToEndOfFile()
         handle = h
     }

@@ -7,8 +7,8 @@ import L2CTensor
 public enum LossBenchmark {
     public static func run(loss kind: LossKind, globalBatch n: Int, clusters k: Int, repeats: Int, seed: UInt64,
                            communicator comm: any Communicator) throws -> [String: Any] {
-        guard kind != .ce else { throw ConfigError("--loss", "the loss benchmark times the pairwise losses: kcl or mcl") }
-        guard n % comm.size == 0 else { throw ConfigError("--n", "global batch \(n) is not divisible by the \(comm.size) ranks") }
+        guard kind != .ce else { throw InputError("--loss", "the loss benchmark times the pairwise losses: kcl or mcl") }
+        guard n % comm.size == 0 else { throw InputError("--n", "global batch \(n) is not divisible by the \(comm.size) ranks") }
         let local = n / comm.size
         var rng = RandomGenerator(seed: seed)
         // Every rank draws the same global batch and keeps its shard, so the work matches any rank count.

@@ -39,11 +39,11 @@ public enum ModelBenchmark {
     public static func run(_ options: Options, source: (any BatchSource)? = nil, communicator comm: any Communicator,
                            log: (String) -> Void) throws -> [String: Any] {
         guard options.batchSize % comm.size == 0 else {
-            throw ConfigError("--batch-size", "global batch \(options.batchSize) is not divisible by the \(comm.size) ranks")
+            throw InputError("--batch-size", "global batch \(options.batchSize) is not divisible by the \(comm.size) ranks")
         }
-        guard options.steps > 0 else { throw ConfigError("--steps", "needs at least one timed step, got \(options.steps)") }
+        guard options.steps > 0 else { throw InputError("--steps", "needs at least one timed step, got \(options.steps)") }
         try options.exchange.validate()
-        guard options.imageSize >= 8 else { throw ConfigError("--image-size", "needs at least 8 pixels, got \(options.imageSize)") }
+        guard options.imageSize >= 8 else { throw InputError("--image-size", "needs at least 8 pixels, got \(options.imageSize)") }
         let local = options.batchSize / comm.size
         let stem = ResNet.Stem.forImageSize(options.imageSize)
         var optimization = Optimization()

@@ -1,4 +1,5 @@
 import Foundation
+import L2CComm
 import L2CTensor
 
 /// `--init FILE.safetensors`: a backbone's parameters and BatchNorm statistics from a file whose tensor names
@@ -43,7 +44,7 @@ public struct PretrainedWeights {
         guard !report.loaded.isEmpty else {
             let fileNames = contents.tensors.keys.sorted().prefix(3).joined(separator: ", ")
             let modelExamples = tensors.map(\.name).prefix(3).joined(separator: ", ")
-            throw ConfigError("--init", "\(path): none of its \(contents.tensors.count) tensors matches the model by name and shape "
+            throw InputError("--init", "\(path): none of its \(contents.tensors.count) tensors matches the model by name and shape "
                               + "(the file has \(fileNames.isEmpty ? "no float tensors" : fileNames)…, the model expects \(modelExamples)…)")
         }
         return report

@@ -4,7 +4,7 @@ import L2CTensor
 
 /// How a run saves its state, how many states it keeps, where it resumes from, when a stall ends it, and how
 /// its ranks exchange gradients.
-public struct RunPolicy: Sendable {
+public struct RunPolicy: Encodable, Sendable {
     public enum Resume: Sendable, Equatable {
         /// The newest valid state in OUT/checkpoints (a fresh start when there is none yet).
         case newest
@@ -24,6 +24,12 @@ public struct RunPolicy: Sendable {
 
     public init() {}
 
+    /// Encoded as its fingerprint: an experiment's config holds its run policy, which every rank must hold alike.
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(fingerprint)
+    }
+
     /// What every rank must agree on: states are written collectively at the same steps, and gradients
     /// travel in the same buckets.
     var fingerprint: String {
@@ -32,11 +38,11 @@ public struct RunPolicy: Sendable {
     }
 
     public func validate(out: String?) throws {
-        if let everySteps, everySteps < 1 { throw ConfigError("--checkpoint-every", "must be at least 1 step, got \(everySteps)") }
-        guard minutes >= 0 else { throw ConfigError("--checkpoint-minutes", "must be 0 or more, got \(minutes)") }
-        guard keep >= 1 else { throw ConfigError("--keep-checkpoints", "must be at least 1, got \(keep)") }
-        if let stallTimeout, stallTimeout < 0 { throw ConfigError("--stall-timeout", "must be 0 (off) or more seconds, got \(stallTimeout)") }
-        if resume == .newest && out == nil { throw ConfigError("--resume", "resumes from OUT/checkpoints: give --out") }
+        if let everySteps, everySteps < 1 { throw InputError("--checkpoint-every", "must be at least 1 step, got \(everySteps)") }
+        guard minutes >= 0 else { throw InputError("--checkpoint-minutes", "must be 0 or more, got \(minutes)") }
+        guard keep >= 1 else { throw InputError("--keep-checkpoints", "must be at least 1, got \(keep)") }
+        if let stallTimeout, stallTimeout < 0 { throw InputError("--stall-timeout", "must be 0 (off) or more seconds, got \(stallTimeout)") }
+        if resume == .newest && out == nil { throw InputError("--resume", "resumes from OUT/checkpoints: give --out") }
         try gradientExchange.validate()
     }
 }
@@ -49,7 +55,7 @@ public final class RunSession {
     public let communicator: any Communicator
     public let out: String?
     public let policy: RunPolicy
-    /// Options that must not change on resume, by option name.
+    /// The config's fields that must not change on resume, by field path (`ExperimentConfig.fixedOnResume`).
     let options: [String: String]
     /// The state this run continues from, identical on every rank.
     public let resumed: TrainingState?
@@ -93,10 +99,10 @@ public final class RunSession {
                 return state?.path ?? ""
             case .path(let path):
                 var isFolder: ObjCBool = false
-                guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { throw CheckpointError(path, "no such state file or folder") }
+                guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { throw InputError(path, "no such state file or folder") }
                 guard isFolder.boolValue else { return try TrainingState.load(path).path }
                 guard let state = try StateFolder.named(path).newestValid(report: { console.log("warning: \($0)") }) else {
-                    throw CheckpointError(path, "holds no training state (state-*.safetensors)")
+                    throw InputError(path, "holds no training state (state-*.safetensors)")
                 }
                 return state.path
             }
@@ -125,14 +131,27 @@ public final class RunSession {
     /// The options that fix the trajectory must be the ones the state was written with.
     private func checkResumable(_ state: TrainingState) throws {
         guard state.command == command else {
-            throw ConfigError("--resume", "\(state.path) is a state of `l2c \(state.command)`, this is `l2c \(command)`")
+            throw InputError("--resume", "\(state.path) is a state of `l2c \(state.command)`, this is `l2c \(command)`")
         }
-        for (option, value) in options.sorted(by: { $0.key < $1.key }) {
-            let saved = state.options[option] ?? "(not set)"
+        for option in Set(options.keys).union(state.options.keys).sorted() {
+            let (saved, value) = (state.options[option] ?? "(not set)", options[option] ?? "(not set)")
             guard saved == value else {
-                throw ConfigError(option, "the state \(state.path) was written with \(option) \(saved), this run has \(value); it cannot change on --resume (start a new --out instead)")
+                let name = Self.optionName(field: option)
+                throw InputError(name, "the state \(state.path) was written with \(name) \(saved), this run has \(value); it cannot change on --resume (start a new --out instead)")
             }
         }
+    }
+
+    /// A config field as the command-line option it mostly comes from: `optimization.seed` → `--seed`,
+    /// `spnOptimization.learningRate` → `--learning-rate (spn-optimization)`.
+    public static func optionName(field path: String) -> String {
+        func kebab(_ name: Substring) -> String {
+            name.reduce(into: "") { text, c in text += c.isUppercase ? "-\(c.lowercased())" : String(c) }
+        }
+        let parts = path.split(separator: ".")
+        let leaf = "--" + kebab(parts.last ?? "")
+        let parent = parts.dropLast().filter { $0 != "optimization" }.map(kebab).joined(separator: ".")
+        return parent.isEmpty ? leaf : "\(leaf) (\(parent))"
     }
 
     /// Makes a freshly built network identical on every rank: the ranks check they built the same names and
@@ -170,7 +189,7 @@ public final class RunSession {
 
     /// Copies a finished phase's saved tensors into `tensors`.
     public func restoreCompleted(_ phase: String, into tensors: [(name: String, tensor: Tensor)]) throws {
-        guard let resumed else { throw ConfigError("--resume", "no state holds phase \(phase)") }
+        guard let resumed else { throw InputError("--resume", "no state holds phase \(phase)") }
         try Checkpoint.restore(resumed.tensors(prefixed: phase), into: tensors, path: resumed.path)
     }
 

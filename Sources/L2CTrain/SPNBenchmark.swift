@@ -76,7 +76,7 @@ public enum NaivePairHead {
 public enum SPNBenchmark {
     public static func run(globalBatch n: Int, features f: Int, repeats: Int, naive: Bool, seed: UInt64,
                            communicator comm: any Communicator) throws -> [String: Any] {
-        guard n % comm.size == 0 else { throw ConfigError("--n", "global batch \(n) is not divisible by the \(comm.size) ranks") }
+        guard n % comm.size == 0 else { throw InputError("--n", "global batch \(n) is not divisible by the \(comm.size) ranks") }
         var rng = RandomGenerator(seed: seed)
         let head = SPNHead(features: f, rng: &rng)
         let all = (0..<(n * f)).map { _ in rng.normal() }
@@ -103,7 +103,7 @@ public enum SPNBenchmark {
         var result: [String: Any] = ["n": n, "features": f, "hidden": 4 * f, "ranks": comm.size, "loss": JSONLine.round(loss),
                                      "factorised_seconds": JSONLine.round(factorised, digits: 4)]
         if naive {
-            guard comm.size == 1 else { throw ConfigError("--naive", "the naive head runs on one rank only") }
+            guard comm.size == 1 else { throw InputError("--naive", "the naive head runs on one rank only") }
             var naiveLoss = 0.0
             let seconds = time { naiveLoss = NaivePairHead.lossAndGradient(head, x: x, labels: labels).loss }
             result["naive_seconds"] = JSONLine.round(seconds, digits: 4)

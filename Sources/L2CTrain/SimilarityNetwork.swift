@@ -43,20 +43,20 @@ public final class SimilarityNetwork {
         let contents = try Checkpoint.load(path)
         let meta = contents.metadata
         guard meta["format"] == "l2c-spn-1" else {
-            throw CheckpointError(path, "metadata 'format': expected l2c-spn-1 (a similarity network), found \(meta["format"] ?? "nothing")")
+            throw InputError(path, "metadata 'format': expected l2c-spn-1 (a similarity network), found \(meta["format"] ?? "nothing")")
         }
         guard let architecture = meta["model"].flatMap(Architecture.init(rawValue:)) else {
-            throw CheckpointError(path, "metadata 'model': expected one of \(Architecture.allCases.map(\.rawValue)), found \(meta["model"] ?? "nothing")")
+            throw InputError(path, "metadata 'model': expected one of \(Architecture.allCases.map(\.rawValue)), found \(meta["model"] ?? "nothing")")
         }
         func field(_ key: String) throws -> Int {
-            guard let value = meta[key].flatMap(Int.init), value > 0 else { throw CheckpointError(path, "metadata '\(key)': expected a positive integer") }
+            guard let value = meta[key].flatMap(Int.init), value > 0 else { throw InputError(path, "metadata '\(key)': expected a positive integer") }
             return value
         }
         let network = SimilarityNetwork(architecture: architecture, channels: try field("channels"), height: try field("height"),
                                         width: try field("width"), seed: 0, communicator: communicator)
         try Checkpoint.restore(contents, into: network.stateTensors, path: path)
         if let margin = meta["decision_margin"] {
-            guard let value = Float(margin), value.isFinite else { throw CheckpointError(path, "metadata 'decision_margin': expected a number, found \(margin)") }
+            guard let value = Float(margin), value.isFinite else { throw InputError(path, "metadata 'decision_margin': expected a number, found \(margin)") }
             network.head.decisionMargin = value
         }
         return network

@@ -45,24 +45,25 @@ public final class Trainer {
 
     public func run() throws -> TrainingReport {
         let comm = communicator
-        let session = try RunSession(command: "train", configuration: config.fingerprint, options: config.resumeOptions, out: config.out,
-                                     policy: config.runPolicy, communicator: comm)
+        let experiment = try ExperimentRun("train", config: config, out: config.out, policy: config.runPolicy, communicator: comm)
+        let session = experiment.session
         let firstStep = session.resumePoint("train")?.step ?? 0
         let (train, test) = try comm.checked("loading data") { () -> (any TrainingInput, Dataset?) in
             let train: any TrainingInput
-            if ImageFolderDataset.holdsImages(config.data) {
+            let data = try DataSource.open(config.data, labelColumn: config.labelColumn)
+            if data.format.streams {
                 guard config.optimization.augmentation == .none else {
-                    throw ConfigError("--augment", "\(config.data) is an image folder, streamed with its own random-resized crop and flip; --augment is for in-memory data (IDX, CSV)")
+                    throw InputError("--augment", "\(config.data) is an image folder, streamed with its own random-resized crop and flip; --augment is for in-memory data (IDX, CSV)")
                 }
-                train = try StreamingImageInput(try ImageFolder(config.data), size: config.imageSize, workers: config.decodeWorkers,
+                train = try StreamingImageInput(try data.imageFolder(), size: config.imageSize, workers: config.decodeWorkers,
                                                 badImages: config.badImages, optimization: config.optimization, firstStep: firstStep, communicator: comm) {
                     [rank = comm.rank] in FileHandle.standardError.write(Data("l2c: rank \(rank): \($0)\n".utf8))
                 }
             } else {
-                train = InMemoryInput(try DatasetLoader.load(config.data, split: .train, labelColumn: config.labelColumn), optimization: config.optimization)
+                train = InMemoryInput(try data.load(.train), optimization: config.optimization)
             }
-            let test = config.evaluate ? try DatasetLoader.load(config.testData ?? config.data, split: .test, labelColumn: config.labelColumn,
-                                                                imageSize: config.imageSize) : nil
+            let test = config.evaluate ? try DataSource.open(config.testData ?? config.data, labelColumn: config.labelColumn)
+                .load(.test, imageSize: config.imageSize) : nil
             try validate(train)
             return (train, test)
         }
@@ -73,7 +74,7 @@ public final class Trainer {
         let model = try config.optimization.build(config.model, channels: train.channels, height: train.height, width: train.width,
                                                   outputs: config.clusters, seed: config.optimization.seed, communicator: comm)
         try session.replicate(model.stateTensors, what: "model's")
-        let log = try session.openMetricsLog()
+        let log = try experiment.log()
         let loop = try TrainingLoop(label: "train", sampleCount: train.count, optimization: config.optimization,
                                     parameters: model.parameters, overlapping: model, log: log, session: session)
         console.log("\(config.model.rawValue) on \(train.count) samples of \(train.channels)×\(train.height)×\(train.width), loss \(config.loss.rawValue), K=\(config.clusters), \(comm.size) rank(s) × batch \(loop.localBatch) = \(config.optimization.globalBatch), \(loop.steps) steps\(config.optimization.augmentationNote)")
@@ -97,7 +98,7 @@ public final class Trainer {
             batch.timer.lap(.backward)
             return loss
         }
-        try session.finish()
+        try experiment.finish()
         let totalSteps = loop.steps
 
         let globalBatch = config.optimization.globalBatch
@@ -110,26 +111,22 @@ public final class Trainer {
             log.write(["test_acc": scores.accuracy, "test_nmi": scores.nmi, "test_ari": scores.ari, "clusters_used": scores.clustersUsed])
             console.log(String(format: "test: acc %.4f  nmi %.4f  ari %.4f  clusters used %d", scores.accuracy, scores.nmi, scores.ari, scores.clustersUsed))
         }
-        report.checkpoint = try session.writeCheckpoint("model.safetensors", tensors: model.stateTensors, metadata: checkpointMetadata(train))
+        report.checkpoint = try experiment.saveModel(tensors: model.stateTensors, metadata: ModelCard(
+            architecture: config.model, outputs: config.clusters, channels: train.channels, height: train.height, width: train.width,
+            loss: config.loss.rawValue, extra: ["seed": "\(config.optimization.seed)"]).metadata)
         return report
     }
 
-    /// What `l2c eval` needs to rebuild the model.
-    func checkpointMetadata(_ train: any TrainingInput) -> [String: String] {
-        ["format": "l2c-1", "model": config.model.rawValue, "outputs": "\(config.clusters)", "channels": "\(train.channels)",
-         "height": "\(train.height)", "width": "\(train.width)", "loss": config.loss.rawValue, "seed": "\(config.optimization.seed)"]
-    }
-
     private func validate(_ train: any TrainingInput) throws {
-        guard config.clusters >= 1 else { throw ConfigError("--clusters", "must be at least 1, got \(config.clusters)") }
+        guard config.clusters >= 1 else { throw InputError("--clusters", "must be at least 1, got \(config.clusters)") }
         guard train.count >= communicator.size else {
-            throw ConfigError("--data", "\(config.data) has \(train.count) training samples but the job has \(communicator.size) ranks")
+            throw InputError("--data", "\(config.data) has \(train.count) training samples but the job has \(communicator.size) ranks")
         }
         if config.loss == .ce, let top = train.labels.max(), top >= config.clusters {
-            throw ConfigError("--clusters", "cross-entropy needs one output per class: labels go up to \(top), so at least \(top + 1), got \(config.clusters)")
+            throw InputError("--clusters", "cross-entropy needs one output per class: labels go up to \(top), so at least \(top + 1), got \(config.clusters)")
         }
         if config.model == .lenet && (train.height < 16 || train.width < 16) {
-            throw ConfigError("--model", "lenet needs images of at least 16×16, \(config.data) has \(train.height)×\(train.width); use --model mlp")
+            throw InputError("--model", "lenet needs images of at least 16×16, \(config.data) has \(train.height)×\(train.width); use --model mlp")
         }
     }
 }

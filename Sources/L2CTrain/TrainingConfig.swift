@@ -1,5 +1,5 @@
-import L2CComm
 import L2CCluster
+import L2CComm
 import L2CData
 import L2CTensor
 
@@ -40,7 +40,7 @@ public enum DecayKind: String, CaseIterable, Sendable {
 }
 
 /// How a network is optimised: shared by every training command.
-public struct Optimization: Sendable {
+public struct Optimization: Encodable, Sendable {
     public var globalBatch: Int = 100
     /// Either a step count or an epoch count; steps win when both are set.
     public var steps: Int?
@@ -100,7 +100,7 @@ public struct Optimization: Sendable {
     /// missing ISA), the same on every rank (checked: a mixed cluster would train different models), logged.
     public func resolvedPrecision(_ architecture: Architecture, communicator comm: any Communicator) throws -> Precision {
         guard architecture.isResNet else {
-            guard precision != .bf16 else { throw ConfigError("--precision", "bf16 applies to the ResNet backbones; \(architecture.rawValue) runs fp32") }
+            guard precision != .bf16 else { throw InputError("--precision", "bf16 applies to the ResNet backbones; \(architecture.rawValue) runs fp32") }
             return .fp32
         }
         let (resolved, reason) = try comm.checked("choosing the precision") { try Precision.resolve(precision) }
@@ -124,19 +124,14 @@ public struct Optimization: Sendable {
         if zeroResidualGamma { ResNet.zeroResidualGammas(in: model) }
     }
 
-    public var fingerprint: String {
-        ["\(globalBatch)", "\(steps ?? -1)", "\(epochs ?? -1)", "\(defaultEpochs)", "\(stepBudget)", optimizer.rawValue, "\(learningRate)", "\(momentum)", "\(nesterov)",
-         "\(weightDecay)", "\(learningRateStep)", "\(learningRateGamma)", "\(seed)", "\(synchronizedBatchNorm)", "\(zeroResidualGamma)",
-         "\(warmupSteps)", decay.rawValue, "\(larsTrust)", augmentation.name, precision.rawValue].joined(separator: "|")
-    }
+    /// The fields of `Optimization` that may change when a run resumes: its length (a resumed run may be
+    /// extended) and how often it logs. Every other one fixes the trajectory, the precision included (bf16 and
+    /// fp32 runs differ from the first step).
+    public static let changeableOnResume: Set<String> = ["steps", "epochs", "defaultEpochs", "stepBudget", "logEvery"]
 
-    /// The options that fix the trajectory, by option name: they cannot change when a run resumes.
-    /// (Steps and epochs can: a resumed run may be extended.)
-    public var resumeOptions: [String: String] {
-        ["--batch-size": "\(globalBatch)", "--optimizer": optimizer.rawValue, "--lr": "\(learningRate)", "--momentum": "\(momentum)",
-         "--nesterov": "\(nesterov)", "--weight-decay": "\(weightDecay)", "--lr-step": "\(learningRateStep)", "--lr-gamma": "\(learningRateGamma)",
-         "--seed": "\(seed)", "--local-batchnorm": "\(!synchronizedBatchNorm)", "--zero-residual-gamma": "\(zeroResidualGamma)",
-         "--warmup-steps": "\(warmupSteps)", "--lr-schedule": decay.rawValue, "--lars-trust": "\(larsTrust)", "--augment": augmentation.name]
+    /// `changeableOnResume` as the field paths of an `Optimization` stored under `field` of a config.
+    public static func changeableOnResume(under field: String) -> Set<String> {
+        Set(changeableOnResume.map { "\(field).\($0)" })
     }
 
     public func makeOptimizer() -> any Optimizer {
@@ -163,14 +158,14 @@ public struct Optimization: Sendable {
 
     /// Steps to run over a training set of `batchesPerEpoch` global batches (default 10 epochs).
     public func plannedSteps(batchesPerEpoch: Int) throws -> Int {
-        guard warmupSteps >= 0 else { throw ConfigError("--warmup-steps", "must be 0 or more, got \(warmupSteps)") }
-        guard larsTrust > 0, larsTrust.isFinite else { throw ConfigError("--lars-trust", "must be a positive number, got \(larsTrust)") }
+        guard warmupSteps >= 0 else { throw InputError("--warmup-steps", "must be 0 or more, got \(warmupSteps)") }
+        guard larsTrust > 0, larsTrust.isFinite else { throw InputError("--lars-trust", "must be a positive number, got \(larsTrust)") }
         if let steps {
-            guard steps >= 1 else { throw ConfigError("--steps", "must be at least 1, got \(steps)") }
+            guard steps >= 1 else { throw InputError("--steps", "must be at least 1, got \(steps)") }
             return steps
         }
         if let epochs {
-            guard epochs >= 1 else { throw ConfigError("--epochs", "must be at least 1, got \(epochs)") }
+            guard epochs >= 1 else { throw InputError("--epochs", "must be at least 1, got \(epochs)") }
             return epochs * batchesPerEpoch
         }
         return max(defaultEpochs * batchesPerEpoch, stepBudget)
@@ -187,17 +182,17 @@ public struct Optimization: Sendable {
 }
 
 /// Everything a `l2c train` run depends on. Identical on every rank (checked).
-public struct TrainingConfig: Sendable {
-    public var data: String
+public struct TrainingConfig: ExperimentConfig {
+    @FilePath public var data: String
     /// Where the test split comes from (default: `data`; the t10k files of a folder, or the CSV file itself).
-    public var testData: String?
+    @FilePath public var testData: String? = nil
     /// Label column of CSV files (default: the last).
     public var labelColumn: Int?
     public var model: Architecture = .lenet
     public var loss: LossKind = .kcl
     public var clusters: Int = 10
     public var optimization = Optimization()
-    public var out: String?
+    @FilePath public var out: String? = nil
     public var evaluate = true
     /// Image folders: the network's input side, decode threads per rank, and what to do with bad files.
     public var imageSize = 224
@@ -207,26 +202,7 @@ public struct TrainingConfig: Sendable {
 
     public init(data: String) { self.data = data }
 
-    /// What cannot change when the run resumes.
-    var resumeOptions: [String: String] {
-        optimization.resumeOptions.merging(["--data": canonicalPath(data), "--label-column": "\(labelColumn ?? -1)", "--model": model.rawValue,
-                                            "--loss": loss.rawValue, "--clusters": "\(clusters)", "--image-size": "\(imageSize)"]) { a, _ in a }
-    }
-
-    /// A canonical text of every setting that must agree across ranks.
-    public var fingerprint: String {
-        [data, testData ?? "", "\(labelColumn ?? -1)", model.rawValue, loss.rawValue, "\(clusters)", optimization.fingerprint,
-         out ?? "", "\(evaluate)", "\(imageSize)", badImages.rawValue].joined(separator: "|")
-    }
-}
-
-/// A configuration that cannot run, named by its option.
-public struct ConfigError: Error, CustomStringConvertible {
-    public let option: String
-    public let message: String
-    public init(_ option: String, _ message: String) {
-        self.option = option
-        self.message = message
-    }
-    public var description: String { "\(option): \(message)" }
+    /// What is scored, where it is written, how fast images are decoded and whether a bad one stops the run.
+    public static let changeableOnResume: Set<String> = Set(["testData", "out", "evaluate", "decodeWorkers", "badImages", "runPolicy"])
+        .union(Optimization.changeableOnResume(under: "optimization"))
 }

@@ -74,7 +74,7 @@ public final class TrainingLoop {
             try optimization.sampler(sampleCount: sampleCount, communicator: comm)
         }
         guard self.schedule.globalBatch % comm.size == 0 else {
-            throw ConfigError("--batch-size", "global batch \(self.schedule.globalBatch) is not divisible by the \(comm.size) ranks")
+            throw InputError("--batch-size", "global batch \(self.schedule.globalBatch) is not divisible by the \(comm.size) ranks")
         }
         steps = try optimization.plannedSteps(batchesPerEpoch: self.schedule.batchesPerEpoch)
         optimizer = optimization.makeOptimizer()
@@ -93,7 +93,7 @@ public final class TrainingLoop {
         let first = firstStep
         if let resumed = session.resumePoint(phase) {
             guard resumed.step <= steps else {
-                throw ConfigError(optimization.steps != nil ? "--steps" : "--epochs",
+                throw InputError(optimization.steps != nil ? "--steps" : "--epochs",
                                   "\(resumed.path) is at \(phase) step \(resumed.step), beyond the \(steps) steps this run asks for")
             }
             try comm.checked("restoring the training state") {
@@ -143,7 +143,7 @@ public final class TrainingLoop {
             timer.start()
             lastLoss = try body(batch)
             timer.lap(.compute)
-            guard lastLoss.isFinite else { throw ConfigError("--lr", "\(label): the loss became \(lastLoss) at step \(step + 1); lower the learning rate") }
+            guard lastLoss.isFinite else { throw InputError("--lr", "\(label): the loss became \(lastLoss) at step \(step + 1); lower the learning rate") }
             // Stop requests (one slot per signal) and rank 0's "a state is due by time" ride on the gradients.
             var control = StopSignal.requestSlots + [session.dueByTime ? 1 : 0]
             let exchange = reducer.finish(control: &control)

@@ -1,4 +1,5 @@
 import Foundation
+import L2CComm
 import L2CTensor
 
 /// Everything a run needs to continue where it stopped, as one safetensors file in OUT/checkpoints/:
@@ -8,7 +9,9 @@ import L2CTensor
 /// the metadata: the loop position, the optimizer's step count, the options that fix the trajectory, the
 /// driver's own state of the phase in progress and the records of the finished phases.
 public struct TrainingState {
-    public static let format = "l2c-state-1"
+    public static let format = "l2c-state-2"
+    /// Formats of earlier L2C versions: their options are keyed differently, so they are refused by name.
+    static let earlierFormats = ["l2c-state-1"]
     public let path: String
     public let contents: Checkpoint.Contents
     public let command: String
@@ -28,20 +31,23 @@ public struct TrainingState {
         self.path = path
         self.contents = contents
         let meta = contents.metadata
+        if let found = meta["format"], Self.earlierFormats.contains(found) {
+            throw InputError(path, "metadata 'format': \(found) is a training state of an earlier L2C, which this one cannot resume (it reads \(Self.format)); start a new --out")
+        }
         guard meta["format"] == Self.format else {
-            throw CheckpointError(path, "metadata 'format': expected \(Self.format) (a training state), found \(meta["format"] ?? "nothing")")
+            throw InputError(path, "metadata 'format': expected \(Self.format) (a training state), found \(meta["format"] ?? "nothing")")
         }
         func field(_ key: String) throws -> String {
-            guard let value = meta[key] else { throw CheckpointError(path, "metadata '\(key)': missing") }
+            guard let value = meta[key] else { throw InputError(path, "metadata '\(key)': missing") }
             return value
         }
         func count(_ key: String) throws -> Int {
-            guard let value = Int(try field(key)), value >= 0 else { throw CheckpointError(path, "metadata '\(key)': expected a count") }
+            guard let value = Int(try field(key)), value >= 0 else { throw InputError(path, "metadata '\(key)': expected a count") }
             return value
         }
         func object<T>(_ key: String, as type: T.Type) throws -> T {
             guard let value = (try? JSONSerialization.jsonObject(with: Data(try field(key).utf8))) as? T else {
-                throw CheckpointError(path, "metadata '\(key)': expected a JSON object of strings")
+                throw InputError(path, "metadata '\(key)': expected a JSON object of strings")
             }
             return value
         }
@@ -123,7 +129,7 @@ public struct StateFolder {
             }
         }
         guard problems.isEmpty else {
-            throw CheckpointError(path, "no valid training state: \(problems.joined(separator: "; "))")
+            throw InputError(path, "no valid training state: \(problems.joined(separator: "; "))")
         }
         return nil
     }

@@ -5,8 +5,8 @@ import L2CData
 import L2CTensor
 
 /// `l2c transfer`: the whole cross-task protocol on one dataset split by classes.
-public struct TransferConfig: Sendable {
-    public var data: String
+public struct TransferConfig: ExperimentConfig {
+    @FilePath public var data: String
     public var model: Architecture = .lenet
     public var auxiliaryClasses: [Int] = []
     public var targetClasses: [Int] = []
@@ -14,9 +14,9 @@ public struct TransferConfig: Sendable {
     public var clusters = 5
     public var oracleSimilarity = false
     /// A trained similarity network to use instead of training one on the auxiliary classes (`l2c cluster --spn`).
-    public var spnCheckpoint: String?
-    /// Class-balanced SPN batches: (classes, samples per class); nil draws batches from the whole auxiliary set.
-    public var balance: (classes: Int, samples: Int)?
+    @FilePath public var spnCheckpoint: String? = nil
+    /// Class-balanced SPN batches; nil draws batches from the whole auxiliary set.
+    public var balance: ClassBalance?
     public var spnStatistics: SPNHead.Statistics = .batch
     /// A cluster counts towards the estimate when it receives at least this share of the target samples.
     public var minimumShare = 0.05
@@ -28,64 +28,69 @@ public struct TransferConfig: Sendable {
     public var neighbours = NeighbourPairing.automatic
     /// The clustering network's contrastive warm-up on the target (`--warm-up-steps`).
     public var warmUp = ContrastiveWarmUp.off
-    public var out: String?
+    @FilePath public var out: String? = nil
     public var runPolicy = RunPolicy()
     /// The command in training states: `transfer`, or `cluster` (an SPN from a file or the oracle).
     public var command = "transfer"
 
     public init(data: String) { self.data = data }
 
-    /// What cannot change when the run resumes.
-    var resumeOptions: [String: String] {
-        var options = clusterOptimization.resumeOptions.merging(spnOptimization.resumeOptions.map { ("spn \($0.key)", $0.value) }) { a, _ in a }
-        options.merge(["--data": canonicalPath(data), "--model": model.rawValue, "--aux-classes": "\(auxiliaryClasses)", "--target-classes": "\(targetClasses)",
-                       "--loss": loss.rawValue, "--clusters": "\(clusters)", "--oracle-similarity": "\(oracleSimilarity)",
-                       "--spn": spnCheckpoint.map(canonicalPath) ?? "", "--classes-per-batch": balance.map { "\($0.classes)x\($0.samples)" } ?? "",
-                       "--spn-statistics": spnStatistics.rawValue, "--restarts": "\(restarts.count)", "--neighbours": "\(neighbours)",
-                       "--warm-up-steps": "\(warmUp.steps)"]) { a, _ in a }
-        return options
-    }
+    /// The cluster count's share is applied after training, to the scores.
+    public static let changeableOnResume: Set<String> = Set(["minimumShare", "out", "runPolicy"])
+        .union(Optimization.changeableOnResume(under: "spnOptimization"))
+        .union(Optimization.changeableOnResume(under: "clusterOptimization"))
+}
 
-    var fingerprint: String {
-        [data, model.rawValue, "\(auxiliaryClasses)", "\(targetClasses)", loss.rawValue, "\(clusters)", "\(oracleSimilarity)",
-         spnStatistics.rawValue, spnCheckpoint ?? "", balance.map { "\($0.classes)x\($0.samples)" } ?? "", "\(minimumShare)", spnOptimization.fingerprint, clusterOptimization.fingerprint, "\(restarts.count)", "\(neighbours)", "\(warmUp.steps)", out ?? ""].joined(separator: "|")
-    }
+/// `l2c train-spn`: a similarity network on labelled classes (or alphabets), on its own.
+public struct SPNTrainingConfig: ExperimentConfig {
+    @FilePath public var data: String
+    public var model: Architecture = .lenet
+    /// The classes learnt (empty: all), or for an alphabet tree, the alphabets learnt.
+    public var classes: [Int] = []
+    public var alphabets: [String] = []
+    public var optimization = Optimization()
+    public var balance: ClassBalance?
+    @FilePath public var out: String? = nil
+    public var runPolicy = RunPolicy()
+
+    public init(data: String) { self.data = data }
+
+    public static let changeableOnResume: Set<String> = Set(["out", "runPolicy"]).union(Optimization.changeableOnResume(under: "optimization"))
 }
 
 public enum TransferExperiment {
     public static func run(_ config: TransferConfig, communicator comm: any Communicator) throws -> [String: Any] {
         let console = Console(rank: comm.rank)
-        let session = try RunSession(command: config.command, configuration: config.fingerprint, options: config.resumeOptions, out: config.out,
-                                     policy: config.runPolicy, communicator: comm)
-        guard config.loss != .ce, let loss = config.loss.pairwise else { throw ConfigError("--loss", "transfer clusters with kcl or mcl") }
-        guard !config.targetClasses.isEmpty else { throw ConfigError("--target-classes", "name at least one class") }
+        let experiment = try ExperimentRun(config.command, config: config, out: config.out, policy: config.runPolicy, communicator: comm)
+        let session = experiment.session
+        guard config.loss != .ce, let loss = config.loss.pairwise else { throw InputError("--loss", "transfer clusters with kcl or mcl") }
+        guard !config.targetClasses.isEmpty else { throw InputError("--target-classes", "name at least one class") }
         let trainsSPN = !config.oracleSimilarity && config.spnCheckpoint == nil
         guard !trainsSPN || !config.auxiliaryClasses.isEmpty else {
-            throw ConfigError("--aux-classes", "name the labelled auxiliary classes (or use --oracle-similarity)")
+            throw InputError("--aux-classes", "name the labelled auxiliary classes (or use --oracle-similarity)")
         }
         let overlap = Set(config.auxiliaryClasses).intersection(config.targetClasses)
-        guard overlap.isEmpty else { throw ConfigError("--target-classes", "classes \(overlap.sorted()) are also auxiliary classes") }
+        guard overlap.isEmpty else { throw InputError("--target-classes", "classes \(overlap.sorted()) are also auxiliary classes") }
         let (auxiliary, auxiliaryTest, targetTrain, targetTest) = try comm.checked("loading data") { () -> (Dataset?, Dataset?, Dataset, Dataset) in
-            let train = try DatasetLoader.load(config.data, split: .train)
-            let test = try DatasetLoader.load(config.data, split: .test)
+            let source = try DataSource.open(config.data)
+            let (train, test) = (try source.load(.train), try source.load(.test))
             return (trainsSPN ? try train.restricted(to: config.auxiliaryClasses, option: "--aux-classes") : nil,
                     trainsSPN ? try test.restricted(to: config.auxiliaryClasses, option: "--aux-classes") : nil,
                     try train.restricted(to: config.targetClasses, option: "--target-classes"),
                     try test.restricted(to: config.targetClasses, option: "--target-classes"))
         }
         try comm.requireAgreement("the target set size", Int64(targetTrain.count))
-        let log = try session.openMetricsLog()
+        let log = try experiment.log()
 
-        var result: [String: Any] = ["k": config.clusters, "clusters_true": config.targetClasses.count, "ranks": comm.size,
-                                     "global_batch": config.clusterOptimization.globalBatch, "loss_kind": config.loss.rawValue,
+        var result: [String: Any] = ["k": config.clusters, "clusters_true": config.targetClasses.count, "loss_kind": config.loss.rawValue,
                                      "oracle_similarity": config.oracleSimilarity]
         let supervision: PairSupervision
         let spn: SimilarityNetwork?
         if let auxiliary {
             let trained = try CrossTask.trainCheckedSimilarityNetwork(auxiliary, test: auxiliaryTest, architecture: config.model,
-                                                                      optimization: config.spnOptimization, balance: config.balance, log: log, session: session)
+                                                                      optimization: config.spnOptimization, balance: config.balance.map { ($0.classes, $0.samples) }, log: log, session: session)
             result.merge(trained.checkSummary) { mine, _ in mine }
-            if let path = try session.writeCheckpoint("spn.safetensors", tensors: trained.stateTensors, metadata: spnMetadata(trained, auxiliary)) {
+            if let path = try experiment.saveModel("spn.safetensors", tensors: trained.stateTensors, metadata: spnMetadata(trained, auxiliary), reported: false) {
                 result["spn_checkpoint"] = path
             }
             spn = trained
@@ -94,7 +99,7 @@ public enum TransferExperiment {
                 let loaded = try SimilarityNetwork.load(path, communicator: comm)
                 let shape = [targetTrain.channels, targetTrain.height, targetTrain.width]
                 guard loaded.inputShape == shape else {
-                    throw CheckpointError(path, "the SPN takes inputs of shape \(loaded.inputShape), \(config.data) has \(shape)")
+                    throw InputError(path, "the SPN takes inputs of shape \(loaded.inputShape), \(config.data) has \(shape)")
                 }
                 return loaded
             }
@@ -125,8 +130,7 @@ public enum TransferExperiment {
             optimization: config.clusterOptimization, restarts: config.restarts, pairing: config.neighbours, warmUp: config.warmUp, log: log, session: session)
         let (model, steps, seconds) = (run.model, run.steps, run.seconds)
         result.merge(run.restartRecord) { mine, _ in mine }
-        try session.finish()
-        result["state"] = session.latestState ?? NSNull()
+        try experiment.finish()
         let predictions = Evaluation.predict(model, targetTest, communicator: comm)
         let scores = ClusteringMetrics.score(truth: targetTest.labels, predicted: predictions)
         let bySize = ClusterCountEstimate(minimumShare: config.minimumShare).estimate(predictions)
@@ -165,59 +169,51 @@ public enum TransferExperiment {
         }
         result["steps"] = steps
         result["images_per_sec"] = JSONLine.round(Double(steps * config.clusterOptimization.globalBatch) / max(seconds, 1e-9), digits: 4)
-        log.write(result.merging(["phase": "result"]) { mine, _ in mine })
-        result["checkpoint"] = NSNull()
-        let metadata = ["format": "l2c-1", "model": config.model.rawValue, "outputs": "\(config.clusters)", "channels": "\(targetTrain.channels)",
-                        "height": "\(targetTrain.height)", "width": "\(targetTrain.width)", "loss": config.loss.rawValue,
-                        "classes": config.targetClasses.map(String.init).joined(separator: ",")]
-        if let path = try session.writeCheckpoint("model.safetensors", tensors: model.stateTensors, metadata: metadata) { result["checkpoint"] = path }
-        return result
+        let globalBatch = config.clusterOptimization.globalBatch
+        log.write(experiment.report(result, globalBatch: globalBatch).merging(["phase": "result"]) { mine, _ in mine })
+        try experiment.saveModel(tensors: model.stateTensors, metadata: ModelCard(
+            architecture: config.model, outputs: config.clusters, channels: targetTrain.channels, height: targetTrain.height, width: targetTrain.width,
+            loss: config.loss.rawValue, extra: ["classes": config.targetClasses.map(String.init).joined(separator: ",")]).metadata)
+        return experiment.report(result, globalBatch: globalBatch)
     }
 
     /// `l2c train-spn`: a similarity network on labelled classes, saved as OUT/spn.safetensors and scored on the
     /// pairs of the same classes' test split.
     /// `alphabets`: on an image-folder tree root/<alphabet>/<character>/, learn the characters of these alphabets
     /// and score on the others' (unseen classes, as the target of cross-task transfer will be).
-    public static func trainSimilarityNetwork(data: String, model: Architecture, classes: [Int], alphabets: [String] = [], optimization: Optimization,
-                                              balance: (classes: Int, samples: Int)?, out: String?, runPolicy: RunPolicy,
-                                              communicator comm: any Communicator) throws -> [String: Any] {
-        let options = optimization.resumeOptions.merging(["--data": canonicalPath(data), "--model": model.rawValue, "--classes": "\(classes)",
-                                                          "--alphabets": "\(alphabets)",
-                                                          "--classes-per-batch": balance.map { "\($0.classes)x\($0.samples)" } ?? ""]) { a, _ in a }
-        let configuration = [data, model.rawValue, "\(classes)", "\(alphabets)", optimization.fingerprint,
-                             balance.map { "\($0.classes)x\($0.samples)" } ?? "", out ?? ""].joined(separator: "|")
-        let session = try RunSession(command: "train-spn", configuration: configuration, options: options, out: out, policy: runPolicy,
-                                     communicator: comm)
+    public static func trainSimilarityNetwork(_ config: SPNTrainingConfig, communicator comm: any Communicator) throws -> [String: Any] {
+        let (data, model, classes, alphabets, optimization) = (config.data, config.model, config.classes, config.alphabets, config.optimization)
+        let balance = config.balance.map { (classes: $0.classes, samples: $0.samples) }
+        let experiment = try ExperimentRun("train-spn", config: config, out: config.out, policy: config.runPolicy, communicator: comm)
+        let session = experiment.session
         let (all, test) = try comm.checked("loading data") { () -> (Dataset, Dataset) in
+            let source = try DataSource.open(data)
             if !alphabets.isEmpty {
-                let others = try ImageFolderReader.alphabets(in: data).filter { !alphabets.contains($0) }
-                let train = try ImageFolderReader.load(root: data, alphabets: alphabets).dataset
-                return (train, others.isEmpty ? train : try ImageFolderReader.load(root: data, alphabets: others).dataset)
+                let others = try source.alphabetNames().filter { !alphabets.contains($0) }
+                let train = try source.alphabets(alphabets).dataset
+                return (train, others.isEmpty ? train : try source.alphabets(others).dataset)
             }
-            let train = try DatasetLoader.load(data, split: .train), test = try DatasetLoader.load(data, split: .test)
+            let train = try source.load(.train), test = try source.load(.test)
             return classes.isEmpty ? (train, test) : (try train.restricted(to: classes, option: "--classes"), try test.restricted(to: classes, option: "--classes"))
         }
         let train = all
         try comm.requireAgreement("the training set size", Int64(train.count))
-        let log = try session.openMetricsLog()
+        let log = try experiment.log()
         let start = Date()
         // Checked while it trains on held-out classes (alphabets: a tenth of the characters), or on the test split.
         let network = try CrossTask.trainCheckedSimilarityNetwork(train, test: alphabets.isEmpty ? test : nil, architecture: model,
                                                                   optimization: optimization, balance: balance, log: log, session: session)
-        try session.finish()
+        try experiment.finish()
         let seconds = Date().timeIntervalSince(start)
         let scores = CrossTask.similarityScores(network, test, globalBatch: optimization.globalBatch, statistics: .batch,
                                                 seed: optimization.seed, communicator: comm)
-        var result: [String: Any] = ["spn_precision_similar": JSONLine.round(scores.precision), "spn_recall_similar": JSONLine.round(scores.recall),
-                                     "spn_f1_similar": JSONLine.round(scores.f1), "ranks": comm.size,
+        let result: [String: Any] = ["spn_precision_similar": JSONLine.round(scores.precision), "spn_recall_similar": JSONLine.round(scores.recall),
+                                     "spn_f1_similar": JSONLine.round(scores.f1),
                                      // The classes learnt: their labels, or for alphabets (hundreds of characters) their number.
                                      "classes": alphabets.isEmpty ? train.classes as Any : train.classes.count,
-                                     "global_batch": optimization.globalBatch, "train_seconds": JSONLine.round(seconds, digits: 4),
-                                     "checkpoint": NSNull(), "state": session.latestState ?? NSNull()].merging(network.checkSummary) { a, _ in a }
-        if let path = try session.writeCheckpoint("spn.safetensors", tensors: network.stateTensors, metadata: spnMetadata(network, train)) {
-            result["checkpoint"] = path
-        }
-        return result
+                                     "train_seconds": JSONLine.round(seconds, digits: 4)].merging(network.checkSummary) { a, _ in a }
+        try experiment.saveModel("spn.safetensors", tensors: network.stateTensors, metadata: spnMetadata(network, train))
+        return experiment.report(result, globalBatch: optimization.globalBatch)
     }
 
     static func spnMetadata(_ network: SimilarityNetwork, _ data: Dataset) -> [String: String] {

@@ -1,13 +1,14 @@
+import L2CComm
 import L2CTrain
 
 /// Counts ≥ 1 from "1,2,4" (rank or node counts), failing with one line naming `option`.
 func parseCounts(_ text: String, option: String, what: String) throws -> [Int] {
     let counts = try text.split(separator: ",").map { piece -> Int in
         guard let n = Int(piece.trimmingCharacters(in: .whitespaces)), n >= 1 else {
-            throw ConfigError(option, "expected \(what) counts ≥ 1 separated by commas, got '\(text)'")
+            throw InputError(option, "expected \(what) counts ≥ 1 separated by commas, got '\(text)'")
         }
         return n
     }
-    guard !counts.isEmpty else { throw ConfigError(option, "needs at least one \(what) count") }
+    guard !counts.isEmpty else { throw InputError(option, "needs at least one \(what) count") }
     return counts
 }

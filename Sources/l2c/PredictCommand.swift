@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import L2CComm
 import L2CTrain
 
 struct PredictCommand: ParsableCommand {
@@ -54,9 +55,9 @@ struct PredictCommand: ParsableCommand {
               let line = text.split(separator: "\n").last(where: { $0.hasPrefix("{") }),
               let json = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
               var baseline = ScalingRun(bench: json, hosts: 1) else {
-            throw ConfigError("--bench", "\(bench): expected the JSON line of an `l2c bench` run")
+            throw InputError("--bench", "\(bench): expected the JSON line of an `l2c bench` run")
         }
-        guard speedup > 0 else { throw ConfigError("--speedup", "must be positive, got \(speedup)") }
+        guard speedup > 0 else { throw InputError("--speedup", "must be positive, got \(speedup)") }
         for part in ["forward", "loss", "backward", "optimizer"] { baseline.seconds[part] = (baseline.seconds[part] ?? 0) / speedup }
         let network: CommModelReport
         if let commModel {
@@ -65,9 +66,9 @@ struct PredictCommand: ParsableCommand {
             let link = HockneyModel(alpha: alphaMicroseconds * 1e-6, beta: 8 / (gbits * 1e9))
             network = CommModelReport(ranks: 0, hosts: 0, models: Dictionary(uniqueKeysWithValues: HockneyModel.Collective.allCases.map { ($0, link) }))
         } else {
-            throw ConfigError("--gbits", "give the network as --alpha-us and --gbits, or --comm-model")
+            throw InputError("--gbits", "give the network as --alpha-us and --gbits, or --comm-model")
         }
-        guard precision == "fp32" || precision == "bf16" else { throw ConfigError("--allreduce-precision", "expected fp32 or bf16, got \(precision)") }
+        guard precision == "fp32" || precision == "bf16" else { throw InputError("--allreduce-precision", "expected fp32 or bf16, got \(precision)") }
         if precision == "bf16" { baseline.parameters /= 2 }   // half the bytes on the wire
         let counts = try parseCounts(nodes, option: "--nodes", what: "node")
         let prediction = ScalingPrediction(baseline: baseline, network: network, mode: .weak, overlap: overlap == .on)

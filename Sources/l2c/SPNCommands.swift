@@ -41,12 +41,13 @@ struct TrainSPNCommand: ParsableCommand {
         let alphabets = try alphabets.map(parseNames) ?? []
         var settings = optimization.settings
         settings.stepBudget = CrossTask.stepBudget
-        let pair = alphabets.isEmpty ? balance.pair : (balance.classesPerBatch ?? 20, balance.samplesPerClass)
-        if let pair { settings.globalBatch = pair.classes * pair.samples }
-        MPIRuntime.run(threads: threads, stopsOnSignals: true) { comm in
-            try TransferExperiment.trainSimilarityNetwork(data: data, model: model, classes: classes, alphabets: alphabets, optimization: settings, balance: pair,
-                                                          out: out, runPolicy: longRun.policy, communicator: comm)
-        }
+        let pair = alphabets.isEmpty ? balance.pair : ClassBalance(classes: balance.classesPerBatch ?? 20, samples: balance.samplesPerClass)
+        if let pair { settings.globalBatch = pair.batch }
+        var config = SPNTrainingConfig(data: data)
+        (config.model, config.classes, config.alphabets, config.optimization) = (model, classes, alphabets, settings)
+        config.balance = pair
+        (config.out, config.runPolicy) = (out, longRun.policy)
+        MPIRuntime.run(threads: threads, stopsOnSignals: true) { comm in try TransferExperiment.trainSimilarityNetwork(config, communicator: comm) }
     }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import L2CComm
 import L2CTensor
 import L2CTrain
 
@@ -65,11 +66,11 @@ struct ScalingCommand: ParsableCommand {
 
     private func study() throws {
         let counts = try parseCounts(ranks, option: "--ranks", what: "rank")
-        guard let mode = ScalingStudy.Mode(rawValue: mode) else { throw ConfigError("--mode", "expected weak or strong, got '\(self.mode)'") }
+        guard let mode = ScalingStudy.Mode(rawValue: mode) else { throw InputError("--mode", "expected weak or strong, got '\(self.mode)'") }
         if mode == .strong, let r = counts.first(where: { batchSize % $0 != 0 }) {
-            throw ConfigError("--batch-size", "strong scaling splits the global batch \(batchSize) over the ranks: not divisible by \(r)")
+            throw InputError("--batch-size", "strong scaling splits the global batch \(batchSize) over the ranks: not divisible by \(r)")
         }
-        if let hostfile, !FileManager.default.fileExists(atPath: hostfile) { throw ConfigError("--hostfile", "\(hostfile) does not exist") }
+        if let hostfile, !FileManager.default.fileExists(atPath: hostfile) { throw InputError("--hostfile", "\(hostfile) does not exist") }
         let runsFolder = (out as NSString).appendingPathComponent("runs")
         try FileManager.default.createDirectory(atPath: runsFolder, withIntermediateDirectories: true)
 
@@ -94,7 +95,7 @@ struct ScalingCommand: ParsableCommand {
             if localBatchNorm { arguments.append("--local-batchnorm") }
             let json = try launch(ranks: r, arguments, log: runsFolder + "/ranks-\(r).log")
             guard let run = ScalingRun(bench: json, hosts: (json["hosts"] as? NSNumber)?.intValue ?? 1) else {
-                throw ConfigError("--ranks", "the \(r)-rank run's summary lacks fields (see \(runsFolder)/ranks-\(r).log)")
+                throw InputError("--ranks", "the \(r)-rank run's summary lacks fields (see \(runsFolder)/ranks-\(r).log)")
             }
             study.runs.append(run)
             if let network, let base = study.baseline {
@@ -143,7 +144,7 @@ struct ScalingCommand: ParsableCommand {
         guard process.terminationStatus == 0,
               let json = try? JSONSerialization.jsonObject(with: Data(lastLine.utf8)) as? [String: Any] else {
             let reason = (try? String(contentsOfFile: log, encoding: .utf8))?.split(separator: "\n").last(where: { $0.contains("error") }).map(String.init)
-            throw ConfigError("--ranks", "the \(ranks)-rank run failed (exit \(process.terminationStatus)): \(reason ?? "see \(log)")")
+            throw InputError("--ranks", "the \(ranks)-rank run failed (exit \(process.terminationStatus)): \(reason ?? "see \(log)")")
         }
         return json
     }

@@ -117,8 +117,8 @@ struct TransferCommand: ParsableCommand {
             config.oracleSimilarity = oracleSimilarity
             config.spnStatistics = spnStatistics
             config.minimumShare = minimumShare ?? 0.01
-            config.balance = (balance.classesPerBatch ?? 20, balance.samplesPerClass)
-            spn.globalBatch = config.balance.classes * config.balance.samples
+            config.balance = ClassBalance(classes: balance.classesPerBatch ?? 20, samples: balance.samplesPerClass)
+            spn.globalBatch = config.balance.batch
             config.spnOptimization = spn
             config.clusterOptimization = cluster
             config.restarts = clustering.restartSettings
@@ -140,7 +140,7 @@ struct TransferCommand: ParsableCommand {
         config.minimumShare = minimumShare ?? 0.05
         config.out = out
         config.balance = balance.pair
-        if let pair = balance.pair { spn.globalBatch = pair.classes * pair.samples }
+        if let pair = balance.pair { spn.globalBatch = pair.batch }
         config.spnOptimization = spn
         config.clusterOptimization = cluster
         config.restarts = clustering.restartSettings
@@ -159,7 +159,7 @@ struct BalanceOptions: ParsableArguments {
     @Option(name: .customLong("samples-per-class"), help: "Samples of each class in an SPN batch.")
     var samplesPerClass: Int = 5
 
-    var pair: (classes: Int, samples: Int)? { classesPerBatch.map { ($0, samplesPerClass) } }
+    var pair: ClassBalance? { classesPerBatch.map { ClassBalance(classes: $0, samples: samplesPerClass) } }
 }
 
 /// Names from "a,b,c" or from "@FILE" (one per line; blank lines and # comments skipped).

@@ -36,7 +36,7 @@ final class DataFormatTests: XCTestCase {
 
     func testReadsRawAndGzippedIDX() throws {
         try writeMNIST(count: 12, gzip: true)
-        let data = try DatasetLoader.load(folder, split: .train)
+        let data = try DataSource.open(folder).load(.train)
         XCTAssertEqual(data.count, 12)
         XCTAssertEqual([data.channels, data.height, data.width], [1, 28, 28])
         XCTAssertEqual(data.labels[11], 1)
@@ -48,17 +48,17 @@ final class DataFormatTests: XCTestCase {
         let path = folder + "/train-images-idx3-ubyte"
         let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
         try bytes.prefix(bytes.count - 100).write(to: URL(fileURLWithPath: path))
-        XCTAssertThrowsError(try DatasetLoader.load(folder, split: .train)) { error in
+        XCTAssertThrowsError(try DataSource.open(folder).load(.train)) { error in
             let text = "\(error)"
             XCTAssertTrue(text.contains(path) && text.contains("truncated") && text.contains("3136"), text)
         }
     }
 
     func testMissingFileIsNamed() throws {
-        XCTAssertThrowsError(try DatasetLoader.load(folder, split: .test)) { error in
+        XCTAssertThrowsError(try DataSource.open(folder).load(.test)) { error in
             XCTAssertTrue("\(error)".contains("t10k-images-idx3-ubyte"), "\(error)")
         }
-        XCTAssertThrowsError(try DatasetLoader.load(folder + "/nowhere", split: .train)) { error in
+        XCTAssertThrowsError(try DataSource.open(folder + "/nowhere").load(.train)) { error in
             XCTAssertTrue("\(error)".contains("nowhere") && "\(error)".contains("no such file"), "\(error)")
         }
     }
@@ -66,7 +66,7 @@ final class DataFormatTests: XCTestCase {
     func testLabelCountMustMatchImages() throws {
         _ = write("train-images-idx3-ubyte", IDXReader.encode(dimensions: [3, 28, 28], bytes: [UInt8](repeating: 0, count: 3 * 784)))
         _ = write("train-labels-idx1-ubyte", IDXReader.encode(dimensions: [2], bytes: [1, 2]))
-        XCTAssertThrowsError(try DatasetLoader.load(folder, split: .train)) { error in
+        XCTAssertThrowsError(try DataSource.open(folder).load(.train)) { error in
             XCTAssertTrue("\(error)".contains("label count: expected 3"), "\(error)")
         }
     }
@@ -133,5 +133,40 @@ final class DataFormatTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("shape [2, 3], the model expects [3, 2]"), "\(error)")
         }
         XCTAssertFalse(try FileManager.default.contentsOfDirectory(atPath: folder).contains { $0.contains(".tmp") }, "no temporary file left")
+    }
+
+    /// One call opens every format, recognised from what the path holds.
+    func testEveryFormatIsRecognisedFromItsPath() throws {
+        let fm = FileManager.default
+        try writeMNIST(count: 2)
+        XCTAssertEqual(try DataSource.open(folder).format, .idx)
+        XCTAssertEqual(try DataSource.open(write("d.csv", Array("0,255,0,0,7\n".utf8))).format, .csv)
+        let images = folder + "/images-root"
+        try fm.createDirectory(atPath: images + "/cat", withIntermediateDirectories: true)
+        _ = fm.createFile(atPath: images + "/cat/a.jpg", contents: Data([0xFF]))
+        XCTAssertEqual(try DataSource.open(images).format, .imageFolder)
+        let office = folder + "/amazon"
+        try fm.createDirectory(atPath: office + "/images/cup", withIntermediateDirectories: true)
+        _ = fm.createFile(atPath: office + "/images/cup/b.png", contents: Data([0x89]))
+        XCTAssertEqual(try DataSource.open(office).format, .imageFolder)
+        let tree = folder + "/tree"
+        try fm.createDirectory(atPath: tree + "/Latin/a", withIntermediateDirectories: true)
+        _ = fm.createFile(atPath: tree + "/Latin/a/0.png", contents: Data([0x89]))
+        XCTAssertEqual(try DataSource.open(tree).format, .alphabets)
+        let cifar = folder + "/cifar"
+        try fm.createDirectory(atPath: cifar, withIntermediateDirectories: true)
+        _ = fm.createFile(atPath: cifar + "/train.bin", contents: Data())
+        XCTAssertEqual(try DataSource.open(cifar).format, .cifar100)
+        XCTAssertThrowsError(try DataSource.open(folder + "/nowhere")) { error in
+            XCTAssertTrue("\(error)".hasPrefix(folder + "/nowhere: no such file or folder (expected a folder of MNIST IDX files"), "\(error)")
+        }
+    }
+
+    /// Asking a format for what it does not hold names the path and what it is.
+    func testAlphabetsOfAnIDXFolderAreRefusedByFormat() throws {
+        try writeMNIST(count: 2)
+        XCTAssertThrowsError(try DataSource.open(folder).alphabetNames()) { error in
+            XCTAssertEqual("\(error)", "\(folder!): expected an alphabet tree (<alphabet>/<character>/*.png), found idx data")
+        }
     }
 }

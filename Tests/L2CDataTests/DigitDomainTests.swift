@@ -9,8 +9,8 @@ final class DigitDomainTests: XCTestCase {
         .deletingLastPathComponent().appendingPathComponent("data/mfeat").path
 
     func testMfeatHoldsTwoThousandDigitsSplitEightyTwentyPerClass() throws {
-        let train = try DatasetLoader.load(Self.mfeat, split: .train)
-        let test = try DatasetLoader.load(Self.mfeat, split: .test)
+        let train = try DataSource.open(Self.mfeat).load(.train)
+        let test = try DataSource.open(Self.mfeat).load(.test)
         XCTAssertEqual([train.count, test.count], [1600, 400])
         XCTAssertEqual([train.channels, train.height, train.width], [1, 28, 28], "MNIST's layout")
         for digit in 0..<10 {
@@ -21,7 +21,7 @@ final class DigitDomainTests: XCTestCase {
 
     /// Each digit fills at most a 20×20 box whose centre of mass lies near the centre of the 28×28 image.
     func testDigitsAreNormalisedAsMNISTIs() throws {
-        let train = try DatasetLoader.load(Self.mfeat, split: .train)
+        let train = try DataSource.open(Self.mfeat).load(.train)
         for sample in stride(from: 0, to: train.count, by: 97) {
             let pixels = train.images[(sample * 784)..<((sample + 1) * 784)]
             var mass: Float = 0, cx: Float = 0, cy: Float = 0

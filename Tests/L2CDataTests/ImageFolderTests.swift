@@ -22,9 +22,9 @@ final class ImageFolderTests: XCTestCase {
     override func tearDown() { try? FileManager.default.removeItem(atPath: root) }
 
     func testLoadsAlphabetsAsClassesOfLeafFolders() throws {
-        XCTAssertEqual(try ImageFolderReader.alphabets(in: root), ["Alpha", "Beta"])
-        XCTAssertTrue(ImageFolderReader.looksLikeAlphabets(root))
-        let collection = try ImageFolderReader.load(root: root, alphabets: ["Alpha", "Beta"])
+        XCTAssertEqual(try AlphabetCollection.names(in: root), ["Alpha", "Beta"])
+        XCTAssertTrue(AlphabetCollection.recognises(root))
+        let collection = try AlphabetCollection.load(root: root, alphabets: ["Alpha", "Beta"])
         XCTAssertEqual(collection.dataset.count, 20)
         XCTAssertEqual([collection.dataset.height, collection.dataset.width], [8, 8])
         XCTAssertEqual(collection.alphabetOfClass, [0, 0, 1, 1, 1])
@@ -38,7 +38,7 @@ final class ImageFolderTests: XCTestCase {
     func testUnreadablePNGIsNamed() throws {
         let bad = "\(root!)/Beta/char1/2.png"
         try Data("not a png".utf8).write(to: URL(fileURLWithPath: bad))
-        XCTAssertThrowsError(try ImageFolderReader.load(root: root, alphabets: ["Beta"])) { error in
+        XCTAssertThrowsError(try AlphabetCollection.load(root: root, alphabets: ["Beta"])) { error in
             XCTAssertTrue("\(error)".contains(bad) && "\(error)".contains("not a readable PNG"), "\(error)")
         }
     }
@@ -46,13 +46,13 @@ final class ImageFolderTests: XCTestCase {
     func testEmptyClassFolderIsNamed() throws {
         let empty = "\(root!)/Alpha/char9"
         try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
-        XCTAssertThrowsError(try ImageFolderReader.load(root: root, alphabets: ["Alpha"])) { error in
+        XCTAssertThrowsError(try AlphabetCollection.load(root: root, alphabets: ["Alpha"])) { error in
             XCTAssertTrue("\(error)".contains(empty) && "\(error)".contains("no .png images"), "\(error)")
         }
     }
 
     func testMissingAlphabetIsNamed() {
-        XCTAssertThrowsError(try ImageFolderReader.load(root: root, alphabets: ["Gamma"])) { error in
+        XCTAssertThrowsError(try AlphabetCollection.load(root: root, alphabets: ["Gamma"])) { error in
             XCTAssertTrue("\(error)".contains("alphabet 'Gamma' does not exist") && "\(error)".contains("Alpha, Beta"), "\(error)")
         }
     }
@@ -60,7 +60,7 @@ final class ImageFolderTests: XCTestCase {
     func testImagesOfDifferentSizesAreRejected() throws {
         let odd = "\(root!)/Alpha/char0/9.png"
         try PNGWriter.writeGrey(odd, pixels: [UInt8](repeating: 0, count: 12), width: 4, height: 3)
-        XCTAssertThrowsError(try ImageFolderReader.load(root: root, alphabets: ["Alpha"])) { error in
+        XCTAssertThrowsError(try AlphabetCollection.load(root: root, alphabets: ["Alpha"])) { error in
             XCTAssertTrue("\(error)".contains(odd) && "\(error)".contains("4×3, expected 8×8"), "\(error)")
         }
     }

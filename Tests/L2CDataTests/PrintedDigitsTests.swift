@@ -24,7 +24,7 @@ final class PrintedDigitsTests: XCTestCase {
     func testRendersMNISTShapedSplitsFromFortyFacesReproducibly() throws {
         let (a, b, c) = (try render(seed: 7), try render(seed: 7), try render(seed: 8))
         defer { for folder in [a, b, c] { try? FileManager.default.removeItem(atPath: folder) } }
-        let train = try DatasetLoader.load(a + "/printed-digits", split: .train), test = try DatasetLoader.load(a + "/printed-digits", split: .test)
+        let train = try DataSource.open(a + "/printed-digits").load(.train), test = try DataSource.open(a + "/printed-digits").load(.test)
         XCTAssertEqual([train.count, train.channels, train.height, train.width], [30, 1, 28, 28])
         XCTAssertEqual(test.count, 10)
         XCTAssertEqual(train.labels, (0..<30).map { $0 % 10 })

@@ -85,21 +85,37 @@ final class TrainingStateTests: XCTestCase {
         var policy = RunPolicy()
         let states = StateFolder(out: folder)
         let metadata = ["format": TrainingState.format, "command": "train", "phase": "train", "step": "10", "optimizer.step": "10",
-                        "options": "{\"--seed\":\"1\"}", "phase_state": "{}", "completed": "{}", "ranks": "2"]
+                        "options": "{\"optimization.seed\":\"1\"}", "phase_state": "{}", "completed": "{}", "ranks": "2"]
         try Checkpoint.save(states.path + "/state-000001-train-step00000010.safetensors", tensors: [], metadata: metadata)
         policy.resume = .newest
-        let resumed = try RunSession(command: "train", configuration: "a", options: ["--seed": "1"], out: folder, policy: policy, communicator: comm)
+        let resumed = try RunSession(command: "train", configuration: "a", options: ["optimization.seed": "1"], out: folder, policy: policy, communicator: comm)
         XCTAssertEqual(resumed.resumed?.step, 10)
-        XCTAssertThrowsError(try RunSession(command: "train", configuration: "a", options: ["--seed": "2"], out: folder, policy: policy, communicator: comm)) {
+        XCTAssertThrowsError(try RunSession(command: "train", configuration: "a", options: ["optimization.seed": "2"], out: folder, policy: policy, communicator: comm)) {
             XCTAssertTrue("\($0)".hasPrefix("--seed: the state"), "\($0)")
             XCTAssertTrue("\($0)".contains("was written with --seed 1, this run has 2"), "\($0)")
         }
-        XCTAssertThrowsError(try RunSession(command: "acol", configuration: "a", options: ["--seed": "1"], out: folder, policy: policy, communicator: comm)) {
+        XCTAssertThrowsError(try RunSession(command: "acol", configuration: "a", options: ["optimization.seed": "1"], out: folder, policy: policy, communicator: comm)) {
             XCTAssertTrue("\($0)".contains("is a state of `l2c train`, this is `l2c acol`"), "\($0)")
         }
         policy.resume = .path(folder + "/nowhere")
         XCTAssertThrowsError(try RunSession(command: "train", configuration: "a", options: [:], out: folder, policy: policy, communicator: comm)) {
             XCTAssertTrue("\($0)".contains("nowhere: no such state file or folder"), "\($0)")
+        }
+    }
+
+    /// States of an earlier L2C recorded their options by option name; they are refused with the format named.
+    func testAStateOfAnEarlierFormatIsRefusedByName() throws {
+        let comm = SingleProcessCommunicator()
+        var policy = RunPolicy()
+        let path = StateFolder(out: folder).path + "/state-000001-train-step00000010.safetensors"
+        try Checkpoint.save(path, tensors: [], metadata: ["format": "l2c-state-1", "command": "train", "phase": "train", "step": "10",
+                                                          "optimizer.step": "10", "options": "{\"--seed\":\"1\"}", "phase_state": "{}",
+                                                          "completed": "{}", "ranks": "2"])
+        policy.resume = .path(path)
+        XCTAssertThrowsError(try RunSession(command: "train", configuration: "a", options: [:], out: folder, policy: policy, communicator: comm)) {
+            let line = "\($0)"
+            XCTAssertTrue(line.hasPrefix(path) && line.contains("l2c-state-1 is a training state of an earlier L2C"), line)
+            XCTAssertFalse(line.contains("\n"), line)
         }
     }
 }

@@ -1,5 +1,5 @@
-import Foundation
 import CDNNL
+import Foundation
 
 /// How an N×C×H×W activation is laid out in memory.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import L2CComm
 
 /// Image folders in the Omniglot layout, `root/<alphabet>/<character>/*.png`: a class is a leaf folder.
 /// Classes are numbered in the sorted order of the alphabets, then of their character folders.
@@ -21,20 +22,22 @@ public struct AlphabetCollection: Sendable {
     }
 }
 
-public enum ImageFolderReader {
+extension AlphabetCollection {
+    // MARK: reading a tree
+
     /// True when `path` is a folder whose subfolders hold class folders of images.
-    public static func looksLikeAlphabets(_ path: String) -> Bool {
-        guard let first = (try? subfolders(path))?.first, let inner = try? subfolders(first) else { return false }
+    public static func recognises(_ path: String) -> Bool {
+        guard let first = (try? ImageFolder.subfolders(path))?.first, let inner = try? ImageFolder.subfolders(first) else { return false }
         return !inner.isEmpty
     }
 
     /// The alphabet folder names under `root`, sorted.
-    public static func alphabets(in root: String) throws -> [String] {
-        try subfolders(root).map { ($0 as NSString).lastPathComponent }
+    public static func names(in root: String) throws -> [String] {
+        try ImageFolder.subfolders(root).map { ($0 as NSString).lastPathComponent }
     }
 
     public static func load(root: String, alphabets names: [String]) throws -> AlphabetCollection {
-        let available = try alphabets(in: root)
+        let available = try Self.names(in: root)
         var images: [Float] = []
         var labels: [Int] = []
         var alphabetOfClass: [Int] = []
@@ -43,14 +46,14 @@ public enum ImageFolderReader {
         for (alphabetIndex, name) in names.enumerated() {
             let folder = (root as NSString).appendingPathComponent(name)
             guard available.contains(name) else {
-                throw DataError(folder, "alphabet '\(name)' does not exist (\(root) has \(available.count) alphabets: \(available.prefix(8).joined(separator: ", "))\(available.count > 8 ? ", …" : ""))")
+                throw InputError(folder, "alphabet '\(name)' does not exist (\(root) has \(available.count) alphabets: \(available.prefix(8).joined(separator: ", "))\(available.count > 8 ? ", …" : ""))")
             }
-            let characters = try subfolders(folder)
-            guard !characters.isEmpty else { throw DataError(folder, "alphabet folder has no character folders") }
+            let characters = try ImageFolder.subfolders(folder)
+            guard !characters.isEmpty else { throw InputError(folder, "alphabet folder has no character folders") }
             for characterFolder in characters {
                 let files = try FileManager.default.contentsOfDirectory(atPath: characterFolder)
                     .filter { $0.lowercased().hasSuffix(".png") }.sorted()
-                guard !files.isEmpty else { throw DataError(characterFolder, "class folder holds no .png images") }
+                guard !files.isEmpty else { throw InputError(characterFolder, "class folder holds no .png images") }
                 let label = classNames.count
                 classNames.append("\(name)/\((characterFolder as NSString).lastPathComponent)")
                 alphabetOfClass.append(alphabetIndex)
@@ -58,7 +61,7 @@ public enum ImageFolderReader {
                     let path = (characterFolder as NSString).appendingPathComponent(file)
                     let image = try PNGReader.grey(path)
                     if let shape, (shape.width, shape.height) != (image.width, image.height) {
-                        throw DataError(path, "image is \(image.width)×\(image.height), expected \(shape.width)×\(shape.height) like \(shape.file)")
+                        throw InputError(path, "image is \(image.width)×\(image.height), expected \(shape.width)×\(shape.height) like \(shape.file)")
                     }
                     shape = shape ?? (image.width, image.height, path)
                     images += image.pixels.map { Float($0) * (1 / 255) }
@@ -66,19 +69,8 @@ public enum ImageFolderReader {
                 }
             }
         }
-        guard let shape else { throw DataError(root, "no alphabets chosen") }
+        guard let shape else { throw InputError(root, "no alphabets chosen") }
         let dataset = Dataset(images: images, labels: labels, channels: 1, height: shape.height, width: shape.width, source: root)
         return AlphabetCollection(dataset: dataset, alphabets: names, alphabetOfClass: alphabetOfClass, classNames: classNames)
-    }
-
-    /// Sorted paths of the visible subfolders.
-    static func subfolders(_ path: String) throws -> [String] {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw DataError(path, "no such folder")
-        }
-        return try FileManager.default.contentsOfDirectory(atPath: path).filter { !$0.hasPrefix(".") }.sorted()
-            .map { (path as NSString).appendingPathComponent($0) }
-            .filter { var d: ObjCBool = false; return FileManager.default.fileExists(atPath: $0, isDirectory: &d) && d.boolValue }
     }
 }

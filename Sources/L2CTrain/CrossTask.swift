@@ -356,7 +356,7 @@ extension Dataset {
         let present = Set(labels)
         let missing = classes.filter { !present.contains($0) }
         guard missing.isEmpty else {
-            throw ConfigError(option, "class(es) \(missing) not in \(source), which has classes \(self.classes)")
+            throw InputError(option, "class(es) \(missing) not in \(source), which has classes \(self.classes)")
         }
         return filter(labels: Set(classes))
     }
