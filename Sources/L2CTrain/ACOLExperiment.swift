@@ -49,7 +49,6 @@ public enum ACOLExperiment {
     public static func run(_ config: ACOLConfig, communicator comm: any Communicator) throws -> [String: Any] {
         let console = Console(rank: comm.rank)
         let experiment = try ExperimentRun("acol", config: config, out: config.out, policy: config.runPolicy, communicator: comm)
-        let session = experiment.session
         guard config.parents >= 1, config.duplicates >= 1 else { throw InputError("--parents", "parents and duplicates must be at least 1") }
         let (train, test) = try comm.checked("loading data") { (try load(config, split: .train), try load(config, split: .test)) }
         try comm.requireAgreement("the training set size", Int64(train.dataset.count))
@@ -58,41 +57,36 @@ public enum ACOLExperiment {
         let data = train.dataset
         let model = try config.optimization.build(config.model, channels: data.channels, height: data.height, width: data.width, outputs: acol.nodes,
                                                   seed: config.optimization.seed, communicator: comm)
-        try session.replicate(model.stateTensors, what: "model's")
         let output = model.layers.last!.layer as! Linear
         let log = try experiment.log()
-        let loop = try TrainingLoop(label: "acol", sampleCount: data.count, optimization: config.optimization,
-                                    parameters: model.parameters, overlapping: model, log: log, session: session)
-        console.log("acol: \(config.model.rawValue), \(config.parents) parents × \(config.duplicates) duplicates, c1..c4 = \(config.c1), \(config.c2), \(config.c3), \(config.c4), \(loop.steps) steps\(config.optimization.augmentationNote)")
         var epochActivity = [Double](repeating: 0, count: acol.nodes)
         var revived = 0
+        var phase = Phase("acol", network: model, what: "model's", optimization: config.optimization, sampleCount: data.count)
         // The epoch's node activity and the revival count continue bit for bit on resume.
-        let phase = PhaseState(tensors: model.stateTensors, save: {
-            ["epoch_activity": epochActivity.map { String($0.bitPattern, radix: 16) }.joined(separator: ","), "revived": "\(revived)"]
-        }, restore: { saved in
+        phase.save = { ["epoch_activity": epochActivity.map { String($0.bitPattern, radix: 16) }.joined(separator: ","), "revived": "\(revived)"] }
+        phase.restore = { saved in
             let bits = saved["epoch_activity"]?.split(separator: ",").compactMap { UInt64($0, radix: 16) } ?? []
             guard bits.count == acol.nodes, let count = saved["revived"].flatMap(Int.init) else {
                 throw InputError("--resume", "the state's ACOL node activity does not match \(acol.nodes) nodes")
             }
             epochActivity = bits.map(Double.init(bitPattern:))
             revived = count
-        })
-        let (lastLoss, seconds) = try loop.run(phase) { batch in
-            let weight = config.garWarmup > 0 ? min(1, Double(batch.step + 1) / Double(config.garWarmup)) : 1
-            let input = config.optimization.images(data, batch.localIndices, step: batch.step)
-            batch.timer.lap(.input)
-            let z = model.forward(input, batch.pass)
-            batch.timer.lap(.forward)
-            let result = acol.evaluate(localZ: z, coarseLabels: batch.localIndices.map { train.coarse[$0] }, garWeight: weight, communicator: comm)
-            batch.timer.lap(.loss)
-            _ = model.backward(result.gradZ)
-            batch.timer.lap(.backward)
-            for j in 0..<acol.nodes { epochActivity[j] += result.terms.activity[j] }
+        }
+        guard let loop = try experiment.begin(phase) else { preconditionFailure("acol keeps no finished phase") }
+        console.log("acol: \(config.model.rawValue), \(config.parents) parents × \(config.duplicates) duplicates, c1..c4 = \(config.c1), \(config.c2), \(config.c3), \(config.c4), \(loop.steps) steps\(config.optimization.augmentationNote)")
+        let objective = ACOLGARObjective(acol, garWarmup: config.garWarmup)
+        let step = Phase.step(model, objective, communicator: comm) { batch in
+            (config.optimization.images(data, batch.localIndices, step: batch.step),
+             ObjectiveTargets(batch.pass, coarseLabels: batch.localIndices.map { train.coarse[$0] }))
+        }
+        let (lastLoss, seconds) = try loop.run { batch in
+            let loss = try step(batch)
+            for j in 0..<acol.nodes { epochActivity[j] += objective.lastTerms.activity[j] }
             if (batch.step + 1) % loop.schedule.batchesPerEpoch == 0 {
                 if config.reviveDeadNodes { revived += revive(output, acol: acol, activity: epochActivity, epoch: batch.epoch, seed: config.optimization.seed) }
                 epochActivity = [Double](repeating: 0, count: acol.nodes)
             }
-            return result.loss
+            return loss
         }
         try experiment.finish()
         // Scores: fine clusters = argmax node, against fine labels; coarse = argmax of the parent probabilities.
@@ -116,7 +110,7 @@ public enum ACOLExperiment {
         let dead = activity.filter { $0 == 0 }.count
         console.log(String(format: "test: fine acc %.4f nmi %.4f ari %.4f, coarse acc %.4f, %d dead nodes%@", scores.accuracy, scores.nmi, scores.ari,
                            coarseAccuracy, dead, config.reviveDeadNodes ? ", \(revived) revivals" : ""))
-        var result: [String: Any] = [
+        let result: [String: Any] = [
             "acc": JSONLine.round(scores.accuracy), "nmi": JSONLine.round(scores.nmi), "ari": JSONLine.round(scores.ari),
             "coarse_acc": JSONLine.round(coarseAccuracy), "parents": config.parents, "duplicates": config.duplicates, "dead_nodes": dead,
             "revived_nodes": revived, "clusters_used": scores.clustersUsed, "per_parent": perParent,

@@ -43,7 +43,6 @@ public enum AlphabetTransfer {
     public static func run(_ config: AlphabetTransferConfig, communicator comm: any Communicator) throws -> [String: Any] {
         let console = Console(rank: comm.rank)
         let experiment = try ExperimentRun("transfer", config: config, out: config.out, policy: config.runPolicy, communicator: comm)
-        let session = experiment.session
         guard let loss = config.loss.pairwise else { throw InputError("--loss", "transfer clusters with kcl or mcl") }
         let overlap = Set(config.auxiliaryAlphabets).intersection(config.targetAlphabets)
         guard overlap.isEmpty else { throw InputError("--target-alphabets", "alphabets \(overlap.sorted()) are also auxiliary") }
@@ -64,7 +63,7 @@ public enum AlphabetTransfer {
         if let auxiliary {
             console.log("spn: \(auxiliary.alphabets.count) auxiliary alphabets, \(auxiliary.classNames.count) characters, \(auxiliary.dataset.count) images")
             let network = try CrossTask.trainCheckedSimilarityNetwork(auxiliary.dataset, test: nil, architecture: config.model,
-                                                                      optimization: config.spnOptimization, balance: (config.balance.classes, config.balance.samples), log: log, session: session)
+                                                                      optimization: config.spnOptimization, balance: (config.balance.classes, config.balance.samples), experiment: experiment)
             summary.merge(network.checkSummary) { mine, _ in mine }
             if let path = try experiment.saveModel("spn.safetensors", tensors: network.stateTensors,
                                                    metadata: TransferExperiment.spnMetadata(network, auxiliary.dataset), reported: false) {
@@ -78,7 +77,7 @@ public enum AlphabetTransfer {
         for index in targets.alphabets.indices {
             // Each alphabet is a phase of its own: one finished before the run stopped keeps its scores.
             let phase = "cluster.\(index)"
-            if let row = session.completedRecord(phase)?["row"].flatMap({ try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }) {
+            if let row = experiment.completedRecord(phase)?["row"].flatMap({ try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }) {
                 rows.append(row)
                 continue
             }
@@ -90,7 +89,7 @@ public enum AlphabetTransfer {
             let supervision: PairSupervision = spn.map { .network($0, statistics: config.spnStatistics) } ?? .oracle
             let run = try CrossTask.trainClusteringNetwork(data, architecture: config.model, clusters: k, loss: loss,
                                                              supervision: supervision, optimization: optimization, restarts: config.restarts, pairing: config.neighbours, warmUp: config.warmUp,
-                                                             log: log, phase: phase, session: session)
+                                                             phase: phase, experiment: experiment)
             let model = run.model
             let predictions = Evaluation.predict(model, data, communicator: comm)
             let scores = ClusteringMetrics.score(truth: data.labels, predicted: predictions)
@@ -117,7 +116,7 @@ public enum AlphabetTransfer {
                                targets.alphabets[index], truth, k, scores.accuracy, scores.nmi, estimated, kmeans.accuracy))
             log.write(row.merging(["phase": "alphabet"]) { mine, _ in mine })
             rows.append(row)
-            session.complete(phase, record: ["row": JSONLine.encode(row)])
+            experiment.complete(phase, record: ["row": JSONLine.encode(row)])
         }
         try experiment.finish()
         func mean(_ key: String) -> Double {

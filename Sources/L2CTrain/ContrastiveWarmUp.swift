@@ -43,36 +43,23 @@ extension CrossTask {
     /// Trains a network of `architecture` with the projection as its output layer contrastively on `data` (labels
     /// unused), as phase `phase`. A run resumed after the phase restores it.
     static func warmUpBackbone(_ data: Dataset, architecture: Architecture, warmUp: ContrastiveWarmUp, optimization: Optimization,
-                               log: MetricsLog, phase: String, session: RunSession) throws -> Sequential {
-        let comm = session.communicator
-        let console = Console(rank: comm.rank)
+                               phase name: String, experiment: ExperimentRun) throws -> Sequential {
+        let comm = experiment.communicator
         var plan = optimization
         (plan.steps, plan.augmentation) = (warmUp.steps, ContrastiveWarmUp.augmentation)
         let network = try plan.build(architecture, channels: data.channels, height: data.height, width: data.width,
                                      outputs: ContrastiveWarmUp.projectionWidth, seed: plan.seed &+ 0x5741_524D, communicator: comm)
-        try session.replicate(network.stateTensors, what: "warm-up backbone's")
-        if session.completedRecord(phase) != nil {
-            try comm.checked("restoring the warmed-up backbone") { try session.restoreCompleted(phase, into: network.stateTensors) }
-            console.log("cluster: warm-up finished before the run stopped, restored from the state")
-            return network
-        }
-        let loop = try TrainingLoop(label: "warm-up", phase: phase, sampleCount: data.count, optimization: plan,
-                                    parameters: network.parameters, overlapping: network, log: log, session: session)
-        let loss = ContrastiveLoss()
-        console.log("cluster: contrastive warm-up of the \(architecture.rawValue) backbone on \(data.count) unlabelled samples, \(loop.steps) steps, two views of each (\(plan.augmentation.name)), τ = \(loss.temperature)")
-        _ = try loop.run(PhaseState(tensors: network.stateTensors)) { batch in
+        var phase = Phase(name, label: "warm-up", network: network, what: "warm-up backbone's", optimization: plan, sampleCount: data.count)
+        phase.keepsResult = true
+        guard let loop = try experiment.begin(phase) else { return network }
+        let objective = ContrastiveObjective()
+        experiment.console.log("cluster: contrastive warm-up of the \(architecture.rawValue) backbone on \(data.count) unlabelled samples, \(loop.steps) steps, two views of each (\(plan.augmentation.name)), τ = \(objective.loss.temperature)")
+        // Each rank's rows: its samples' first views, then their second views.
+        _ = try loop.run(Phase.step(network, objective, communicator: comm) { batch in
             let views = ContrastiveWarmUp.viewStreams.map { plan.images(data, batch.localIndices, step: batch.step, stream: $0) }
-            let input = Tensor(stacking: views)
-            batch.timer.lap(.input)
-            let embeddings = network.forward(input, batch.pass)
-            batch.timer.lap(.forward)
-            let result = loss.evaluate(localEmbeddings: embeddings, communicator: comm)
-            batch.timer.lap(.loss)
-            _ = network.backward(result.gradEmbeddings)
-            batch.timer.lap(.backward)
-            return result.loss
-        }
-        session.complete(phase, tensors: network.stateTensors)
+            return (Tensor(stacking: views), ObjectiveTargets(batch.pass))
+        })
+        experiment.complete(phase)
         return network
     }
 

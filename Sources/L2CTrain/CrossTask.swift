@@ -26,34 +26,34 @@ public enum CrossTask {
     /// to the check.
     public static func trainCheckedSimilarityNetwork(_ data: Dataset, test: Dataset?, architecture: Architecture, optimization: Optimization,
                                                      balance: (classes: Int, samples: Int)? = nil, initialWeights: String? = nil,
-                                                     log: MetricsLog, session: RunSession) throws -> SimilarityNetwork {
+                                                     experiment: ExperimentRun) throws -> SimilarityNetwork {
         let (learnt, heldOut) = SimilarityCheck.split(data, test: test, seed: optimization.seed)
         guard let heldOut, learnt.count < data.count else {
             return try trainSimilarityNetwork(data, architecture: architecture, optimization: optimization, balance: balance,
-                                              initialWeights: initialWeights, heldOut: heldOut, log: log, session: session)
+                                              initialWeights: initialWeights, heldOut: heldOut, experiment: experiment)
         }
         // Class-balanced batches of the check take at most the classes it learns (and stay divisible by the ranks).
         var (checkBalance, checkOptimization) = (balance, optimization)
         if let b = balance, learnt.classes.count < b.classes {
             var classes = learnt.classes.count
-            while classes > 2 && (classes * b.samples) % session.communicator.size != 0 { classes -= 1 }
+            while classes > 2 && (classes * b.samples) % experiment.communicator.size != 0 { classes -= 1 }
             (checkBalance, checkOptimization.globalBatch) = ((classes, b.samples), classes * b.samples)
         }
         let checked = try trainSimilarityNetwork(learnt, architecture: architecture, optimization: checkOptimization, balance: checkBalance,
-                                                 initialWeights: initialWeights, heldOut: heldOut, phase: "spn.check", log: log, session: session)
+                                                 initialWeights: initialWeights, heldOut: heldOut, phase: "spn.check", experiment: experiment)
         // The best state's length, scaled to the whole set; the whole set's own plan when the best was the last.
         var whole = optimization
         let bestStep = checked.heldOutStep ?? checked.trainedSteps
         if bestStep < checked.trainedSteps {
             whole.steps = max(1, Int((Double(bestStep) * Double(data.count) / Double(learnt.count)).rounded()))
         }
-        Console(rank: session.communicator.rank).log("spn: the best state came at step \(bestStep) of \(checked.trainedSteps) of the check; learning all \(data.classes.count) classes"
+        experiment.console.log("spn: the best state came at step \(bestStep) of \(checked.trainedSteps) of the check; learning all \(data.classes.count) classes"
                                                      + (whole.steps.map { " for \($0) steps" } ?? " for the planned length"))
         let network = try trainSimilarityNetwork(data, architecture: architecture, optimization: whole, balance: balance,
-                                                 initialWeights: initialWeights, log: log, session: session)
+                                                 initialWeights: initialWeights, experiment: experiment)
         network.heldOutScore = checked.heldOutScore
         network.heldOutStep = checked.heldOutStep
-        session.complete("spn", record: network.checkRecord, tensors: network.stateTensors)
+        experiment.complete(network.phase("spn", optimization: whole, sampleCount: data.count), record: network.checkRecord)
         return network
     }
 
@@ -68,10 +68,9 @@ public enum CrossTask {
     /// (measured on MNIST-5k: README, "Defaults").
     public static func trainSimilarityNetwork(_ data: Dataset, architecture: Architecture, optimization: Optimization,
                                               balance: (classes: Int, samples: Int)? = nil, initialWeights: String? = nil,
-                                              heldOut: Dataset? = nil, phase: String = "spn", log: MetricsLog,
-                                              session: RunSession) throws -> SimilarityNetwork {
-        let comm = session.communicator
-        let console = Console(rank: comm.rank)
+                                              heldOut: Dataset? = nil, phase name: String = "spn", experiment: ExperimentRun) throws -> SimilarityNetwork {
+        let comm = experiment.communicator
+        let console = experiment.console
         let network = SimilarityNetwork(architecture: architecture, channels: data.channels, height: data.height, width: data.width,
                                         seed: optimization.seed, precision: try optimization.resolvedPrecision(architecture, communicator: comm),
                                         communicator: optimization.batchNormCommunicator(comm))
@@ -82,27 +81,27 @@ public enum CrossTask {
             }
             console.log("spn init: \(path): \(report.summary)")
         }
-        try session.replicate(network.stateTensors, what: "SPN's")
-        if let record = session.completedRecord(phase) {
-            try comm.checked("restoring the finished SPN") { try session.restoreCompleted(phase, into: network.stateTensors) }
-            network.restoreCheck(from: record)
-            console.log("spn: finished before the run stopped, restored from the state")
-            return network
-        }
         let schedule = try balance.map { b in
             try comm.checked("setting up the class-balanced sampler") {
                 try BalancedClassSampler(labels: data.labels, classesPerBatch: b.classes, samplesPerClass: b.samples, seed: optimization.seed)
             }
         }
-        let loop = try TrainingLoop(label: "spn", phase: phase, sampleCount: data.count, optimization: optimization,
-                                    parameters: network.parameters, overlapping: network.backbone, log: log, schedule: schedule, session: session)
-        console.log("spn: \(architecture.rawValue) + pair head on \(data.count) samples of \(data.classes.count) classes, \(loop.steps) steps\(optimization.lengthReason(batchesPerEpoch: loop.schedule.batchesPerEpoch))\(optimization.augmentationNote)"
-                    + (heldOut.map { ", checked on \($0.count) held-out samples of \($0.classes.count) classes" } ?? ""))
         let check = heldOut.map { SimilarityCheck(heldOut: $0, globalBatch: optimization.globalBatch, ranks: comm.size, seed: optimization.seed &+ 0x43) }
         let selects = heldOut.map { Set($0.classes).isDisjoint(with: data.classes) } ?? false
         // The best state so far and its score, in the training state too (a resumed run keeps the same best).
         let bestTensors = !selects ? [] : network.stateTensors.map { (name: "best.\($0.name)", tensor: Tensor(shape: $0.tensor.shape)) }
         var best: (score: SimilarityCheck.Score, step: Int)?
+        var phase = network.phase(name, optimization: optimization, sampleCount: data.count, schedule: schedule)
+        phase.stateTensors = bestTensors
+        phase.save = { best.map { ["spn.best": SimilarityNetwork.encode($0.score, step: $0.step)] } ?? [:] }
+        phase.restore = { strings in best = strings["spn.best"].flatMap(SimilarityNetwork.parseScore) }
+        guard let loop = try experiment.begin(phase) else {
+            network.restoreCheck(from: experiment.completedRecord(name) ?? [:])
+            return network
+        }
+        console.log("spn: \(architecture.rawValue) + pair head on \(data.count) samples of \(data.classes.count) classes, \(loop.steps) steps\(optimization.lengthReason(batchesPerEpoch: loop.schedule.batchesPerEpoch))\(optimization.augmentationNote)"
+                    + (heldOut.map { ", checked on \($0.count) held-out samples of \($0.classes.count) classes" } ?? ""))
+        let log = try experiment.log()
         let interval = max(loop.schedule.batchesPerEpoch, (loop.steps + 19) / 20)
         func consider(step: Int) {
             guard let check else { return }
@@ -117,12 +116,7 @@ public enum CrossTask {
             best = (score, step)
             for (source, copy) in zip(network.stateTensors, bestTensors) { copy.tensor.copy(from: source.tensor) }
         }
-        let state = PhaseState(tensors: network.stateTensors + bestTensors, save: {
-            best.map { ["spn.best": SimilarityNetwork.encode($0.score, step: $0.step)] } ?? [:]
-        }, restore: { strings in
-            best = strings["spn.best"].flatMap(SimilarityNetwork.parseScore)
-        })
-        _ = try loop.run(state) { batch in
+        _ = try loop.run { batch in
             if batch.step > 0, batch.step % interval == 0 { consider(step: batch.step) }
             let similarity = LabelSimilarity(labels: batch.globalIndices.map { data.labels[$0] })
             let input = optimization.images(data, batch.localIndices, step: batch.step)
@@ -141,7 +135,7 @@ public enum CrossTask {
             network.heldOutStep = best.step
             if let warning = SimilarityCheck.warning(best.score) { console.log(warning) }
         }
-        session.complete(phase, record: network.checkRecord, tensors: network.stateTensors)
+        experiment.complete(network.phase(name, optimization: optimization, sampleCount: data.count), record: network.checkRecord)
         return network
     }
 
@@ -150,26 +144,24 @@ public enum CrossTask {
     /// (phases `<phase>.trial<r>`), and the one with the lowest trial loss trains for the whole run.
     public static func trainClusteringNetwork(_ data: Dataset, architecture: Architecture, clusters: Int, loss: any PairwiseLoss,
                                               supervision: PairSupervision, optimization: Optimization, restarts: ClusteringRestarts = ClusteringRestarts(count: 1),
-                                              pairing: NeighbourPairing = .off, warmUp: ContrastiveWarmUp = .off, log: MetricsLog,
-                                              phase: String = "cluster", session: RunSession) throws -> ClusteringRun {
-        let comm = session.communicator
-        let console = Console(rank: comm.rank)
+                                              pairing: NeighbourPairing = .off, warmUp: ContrastiveWarmUp = .off,
+                                              phase name: String = "cluster", experiment: ExperimentRun) throws -> ClusteringRun {
+        let comm = experiment.communicator
         let backbone = warmUp.steps > 0
-            ? try warmUpBackbone(data, architecture: architecture, warmUp: warmUp, optimization: optimization, log: log, phase: "\(phase).warm-up", session: session)
+            ? try warmUpBackbone(data, architecture: architecture, warmUp: warmUp, optimization: optimization, phase: "\(name).warm-up", experiment: experiment)
             : nil
         let geometry = targetGeometry(data, clusters: clusters, supervision: supervision, pairing: pairing, warmedUp: backbone, communicator: comm)
         let (candidate, criteria) = restarts.count > 1
             ? try chooseInitialisation(data, architecture: architecture, clusters: clusters, loss: loss, supervision: supervision,
-                                       geometry: geometry, backbone: backbone, optimization: optimization, restarts: restarts, log: log, phase: phase, session: session)
+                                       geometry: geometry, backbone: backbone, optimization: optimization, restarts: restarts, phase: name, experiment: experiment)
             : (0, [])
         let model = try buildClusteringNetwork(data, architecture: architecture, clusters: clusters, optimization: optimization,
                                                seed: ClusteringRestarts.initialisationSeed(runSeed: optimization.seed, candidate: candidate),
-                                               backbone: backbone, session: session)
-        let loop = try TrainingLoop(label: "cluster", phase: phase, sampleCount: data.count, optimization: optimization,
-                                    parameters: model.parameters, overlapping: model, log: log, session: session)
-        console.log("cluster: \(architecture.rawValue), K=\(clusters), \(data.count) unlabelled samples, \(loop.steps) steps\(optimization.lengthReason(batchesPerEpoch: loop.schedule.batchesPerEpoch))\(optimization.augmentationNote)")
-        let (_, seconds) = try loop.run(PhaseState(tensors: model.stateTensors),
-                                        clusteringStep(model, data, loss: loss, supervision: supervision, geometry: geometry, optimization: optimization, communicator: comm))
+                                               backbone: backbone, communicator: comm)
+        let phase = Phase(name, label: "cluster", network: model, what: "clustering network's", optimization: optimization, sampleCount: data.count)
+        guard let loop = try experiment.begin(phase) else { preconditionFailure("a clustering phase keeps no finished result") }
+        experiment.console.log("cluster: \(architecture.rawValue), K=\(clusters), \(data.count) unlabelled samples, \(loop.steps) steps\(optimization.lengthReason(batchesPerEpoch: loop.schedule.batchesPerEpoch))\(optimization.augmentationNote)")
+        let (_, seconds) = try loop.run(clusteringStep(model, data, loss: loss, supervision: supervision, geometry: geometry, optimization: optimization, communicator: comm))
         return ClusteringRun(model: model, steps: loop.steps, seconds: seconds, chosenInitialisation: candidate, trialLosses: criteria,
                              geometry: geometry, warmUp: backbone.map { (warmUp.steps, $0) })
     }
@@ -178,9 +170,9 @@ public enum CrossTask {
     /// lowest trial loss; otherwise candidate 0 and no trial losses.
     static func chooseInitialisation(_ data: Dataset, architecture: Architecture, clusters: Int, loss: any PairwiseLoss,
                                      supervision: PairSupervision, geometry: TargetGeometry?, backbone: Sequential?, optimization: Optimization, restarts: ClusteringRestarts,
-                                     log: MetricsLog, phase: String, session: RunSession) throws -> (candidate: Int, criteria: [Double]) {
-        let comm = session.communicator
-        let console = Console(rank: comm.rank)
+                                     phase: String, experiment: ExperimentRun) throws -> (candidate: Int, criteria: [Double]) {
+        let comm = experiment.communicator
+        let console = experiment.console
         let sampler = try comm.checked("setting up the sampler") { try optimization.sampler(sampleCount: data.count, communicator: comm) }
         let totalSteps = try optimization.plannedSteps(batchesPerEpoch: sampler.batchesPerEpoch)
         guard restarts.tries(totalSteps: totalSteps) else {
@@ -191,7 +183,7 @@ public enum CrossTask {
         var criteria: [Double] = []
         for r in 0..<restarts.count {
             let trialPhase = "\(phase).trial\(r)"
-            if let value = session.completedRecord(trialPhase)?["trial.loss"].flatMap(Double.init) {
+            if let value = experiment.completedRecord(trialPhase)?["trial.loss"].flatMap(Double.init) {
                 criteria.append(value)
                 continue
             }
@@ -199,14 +191,14 @@ public enum CrossTask {
             trial.steps = trialSteps
             let model = try buildClusteringNetwork(data, architecture: architecture, clusters: clusters, optimization: optimization,
                                                    seed: ClusteringRestarts.initialisationSeed(runSeed: optimization.seed, candidate: r), backbone: backbone,
-                                                   session: session)
-            let loop = try TrainingLoop(label: "cluster.trial\(r)", phase: trialPhase, sampleCount: data.count, optimization: trial,
-                                        parameters: model.parameters, overlapping: model, log: log, session: session)
+                                                   communicator: comm)
             var (sum, counted) = (0.0, 0)
-            let state = PhaseState(tensors: model.stateTensors, save: { ["trial.sum": "\(sum)", "trial.count": "\(counted)"] },
-                                   restore: { sum = $0["trial.sum"].flatMap(Double.init) ?? 0; counted = $0["trial.count"].flatMap(Int.init) ?? 0 })
+            var spec = Phase(trialPhase, label: "cluster.trial\(r)", network: model, what: "clustering network's", optimization: trial, sampleCount: data.count)
+            spec.save = { ["trial.sum": "\(sum)", "trial.count": "\(counted)"] }
+            spec.restore = { sum = $0["trial.sum"].flatMap(Double.init) ?? 0; counted = $0["trial.count"].flatMap(Int.init) ?? 0 }
+            guard let loop = try experiment.begin(spec) else { preconditionFailure("a trial keeps no finished result") }
             let step = clusteringStep(model, data, loss: loss, supervision: supervision, geometry: geometry, optimization: optimization, communicator: comm)
-            _ = try loop.run(state) { batch in
+            _ = try loop.run { batch in
                 let value = try step(batch)
                 if ClusteringRestarts.countsTowardsCriterion(step: batch.step, trialSteps: trialSteps) { (sum, counted) = (sum + value, counted + 1) }
                 return value
@@ -214,22 +206,21 @@ public enum CrossTask {
             // Rank 0's mean decides (every rank computes the same global losses; this makes sure they agree).
             let value = Double(comm.broadcast("\(sum / Double(max(counted, 1)))")) ?? .infinity
             criteria.append(value)
-            session.complete(trialPhase, record: ["trial.loss": "\(value)"])
+            experiment.complete(spec, record: ["trial.loss": "\(value)"])
             console.log(String(format: "cluster: initialisation %d of %d, mean loss %.5f over trial steps %d–%d", r + 1, restarts.count, value,
                                trialSteps / 2 + 1, trialSteps))
         }
         let candidate = ClusteringRestarts.best(criteria)
-        log.write(["phase": "cluster-restarts", "trial_steps": trialSteps, "trial_losses": criteria.map { JSONLine.round($0) }, "chosen": candidate + 1])
+        try experiment.log().write(["phase": "cluster-restarts", "trial_steps": trialSteps, "trial_losses": criteria.map { JSONLine.round($0) }, "chosen": candidate + 1])
         console.log("cluster: keeping initialisation \(candidate + 1) of \(restarts.count) (lowest trial loss); it trains for the whole run")
         return (candidate, criteria)
     }
 
-    /// A clustering network with K outputs, initialised from `seed` (its backbone from `backbone`'s when given), the same on every rank.
+    /// A clustering network with K outputs, initialised from `seed` (its backbone from `backbone`'s when given).
     static func buildClusteringNetwork(_ data: Dataset, architecture: Architecture, clusters: Int, optimization: Optimization, seed: UInt64,
-                                       backbone: Sequential? = nil, session: RunSession) throws -> Sequential {
+                                       backbone: Sequential? = nil, communicator: any Communicator) throws -> Sequential {
         let model = try optimization.build(architecture, channels: data.channels, height: data.height, width: data.width, outputs: clusters,
-                                           seed: seed, communicator: session.communicator)
-        try session.replicate(model.stateTensors, what: "clustering network's")
+                                           seed: seed, communicator: communicator)
         if let backbone { startFromBackbone(model, of: backbone, architecture: architecture) }
         return model
     }
@@ -265,7 +256,7 @@ public enum CrossTask {
     /// its first half with their neighbours, and the target's geometry overrides the SPN on the pairs it is sure of.
     static func clusteringStep(_ model: Sequential, _ data: Dataset, loss: any PairwiseLoss, supervision: PairSupervision,
                                geometry: TargetGeometry? = nil, optimization: Optimization, communicator comm: any Communicator) -> (StepBatch) throws -> Double {
-        { batch in
+        Phase.step(model, PairwiseObjective(loss), communicator: comm) { batch in
             let global = geometry?.batch(batch.globalIndices, step: batch.step, seed: optimization.seed) ?? Array(batch.globalIndices)
             let input = optimization.images(data, comm.share(of: global), step: batch.step)
             batch.timer.lap(.input)
@@ -277,13 +268,7 @@ public enum CrossTask {
             }
             if let geometry { similarity = geometry.pairs(over: similarity, samples: global) }
             batch.timer.lap(.loss)   // the pair targets: the SPN's predictions
-            let probs = Softmax.forward(model.forward(input, batch.pass))
-            batch.timer.lap(.forward)
-            let result = loss.evaluate(localProbs: probs, similarity: similarity, communicator: comm)
-            batch.timer.lap(.loss)
-            _ = model.backward(Softmax.backward(probs: probs, gradProbs: result.gradProbs))
-            batch.timer.lap(.backward)
-            return result.loss
+            return (input, ObjectiveTargets(batch.pass, similarity: similarity))
         }
     }
 

@@ -59,7 +59,6 @@ public enum DomainAdaptation {
     public static func run(_ config: AdaptConfig, communicator comm: any Communicator) throws -> [String: Any] {
         let console = Console(rank: comm.rank)
         let experiment = try ExperimentRun("adapt", config: config, out: config.out, policy: config.runPolicy, communicator: comm)
-        let session = experiment.session
         let (source, sourceTest, target, targetTest) = try comm.checked("loading data") { try loadDomains(config) }
         try comm.requireAgreement("the source and target set sizes", Int64(source.count &* 1_000_003 &+ target.count))
         let classes = (source.labels.max() ?? 0) + 1
@@ -72,7 +71,7 @@ public enum DomainAdaptation {
         if config.method.clusters {
             let network = try config.spnCheckpoint.map { path in try comm.checked("loading the SPN") { try SimilarityNetwork.load(path, communicator: comm) } }
                 ?? CrossTask.trainSimilarityNetwork(source, architecture: config.model, optimization: config.spnOptimization,
-                                                    initialWeights: config.initialWeights, log: log, session: session)
+                                                    initialWeights: config.initialWeights, experiment: experiment)
             let scores = CrossTask.similarityScores(network, targetTest, globalBatch: config.spnOptimization.globalBatch, statistics: .batch,
                                                     seed: config.optimization.seed, communicator: comm)
             result["spn_f1_similar"] = JSONLine.round(scores.f1)
@@ -93,20 +92,19 @@ public enum DomainAdaptation {
         let backbone = model.trunk
         let classifier = model.layers.last!.layer as! Linear
         var rng = RandomGenerator(seed: config.optimization.seed &+ 3, stream: 0xd0)
-        let reversal = GradientReversal()
-        let domainHead = Sequential([("fc1", Linear(classifier.inFeatures, 100, rng: &rng)), ("relu", ReLU()), ("fc2", Linear(100, 2, rng: &rng))])
-        // What a training state holds; read again after the loop moved the parameters into its flat buffers.
+        let domainTerm = DomainAdversarialObjective(classifier: Sequential([("fc1", Linear(classifier.inFeatures, 100, rng: &rng)), ("relu", ReLU()),
+                                                                            ("fc2", Linear(100, 2, rng: &rng))]))
+        let domainHead = domainTerm.classifier
         let statistics = config.batchNorm == .perDomain ? DomainStatistics(model: model) : nil
-        // What a training state holds; read again after the loop moved the parameters into its flat buffers.
-        let stateTensors = {
+        var phase = Phase("adapt", network: model, what: "model's", optimization: config.optimization, sampleCount: source.count)
+        phase.tensors = {
             model.stateTensors + (statistics?.stateTensors ?? [])
                 + (config.method.adversarial ? domainHead.stateTensors.map { (name: "domain.\($0.name)", tensor: $0.tensor) } : [])
         }
-        try session.replicate(stateTensors(), what: "model's")
-        let parameters = model.parameters + (config.method.adversarial ? domainHead.parameters.map { (name: "domain.\($0.name)", parameter: $0.parameter) } : [])
+        phase.parameters = model.parameters + (config.method.adversarial ? domainHead.parameters.map { (name: "domain.\($0.name)", parameter: $0.parameter) } : [])
         // Per-domain passes run two backward passes a step: the gradient all-reduce waits for the second.
-        let loop = try TrainingLoop(label: "adapt", sampleCount: source.count, optimization: config.optimization, parameters: parameters,
-                                    overlapping: statistics == nil ? backbone : nil, log: log, session: session)
+        phase.overlapping = statistics == nil ? backbone : nil
+        guard let loop = try experiment.begin(phase) else { preconditionFailure("adapt keeps no finished phase") }
         // Target batches: their own shuffle, keyed by the step like the source's (so resuming needs no state).
         let targetSchedule = try comm.checked("setting up the target sampler") {
             try DistributedSampler(sampleCount: target.count, globalBatch: config.optimization.globalBatch, rank: comm.rank, ranks: comm.size,
@@ -115,7 +113,7 @@ public enum DomainAdaptation {
         console.log("adapt: \(config.method.rawValue), \(config.model.rawValue), \(source.count) source and \(target.count) target samples at \(source.height)×\(source.width), \(classes) classes, BatchNorm \(config.batchNorm.rawValue), \(comm.size) rank(s) × batch \(loop.localBatch) per domain, \(loop.steps) steps\(config.optimization.augmentationNote)")
         var targetEpoch = -1
         var targetBatches: [[Int]] = []
-        let pairwise = config.loss.pairwise
+        let clustering = config.loss.pairwise.map(PairwiseObjective.init)
         let local = loop.localBatch
 
         /// The loss terms on the features of one pass whose rows are `sourceLabels.count` source samples, then
@@ -128,38 +126,33 @@ public enum DomainAdaptation {
             let gradLogits = Tensor(shape: logits.shape)
             var loss = 0.0
             if sourceRows > 0 {
-                let (sourceLoss, sourceGrad) = CrossEntropy.evaluate(logits: Tensor(viewing: logits, offset: 0, shape: [sourceRows, classes]),
-                                                                     labels: sourceLabels, communicator: comm)
-                gradLogits.data.update(from: sourceGrad.data, count: sourceGrad.count)
-                loss += sourceLoss
+                let source = CrossEntropyObjective().evaluate(Tensor(viewing: logits, offset: 0, shape: [sourceRows, classes]),
+                                                              ObjectiveTargets(pass, labels: sourceLabels), communicator: comm)
+                gradLogits.data.update(from: source.gradOutputs.data, count: source.gradOutputs.count)
+                loss += source.loss
             }
-            if let spn, let pairwise, let targetInput, targetRows > 0 {
-                let probs = Softmax.forward(Tensor(viewing: logits, offset: sourceRows * classes, shape: [targetRows, classes]))
+            if let spn, let clustering, let targetInput, targetRows > 0 {
                 let similarity = spn.head.predictedSimilarity(spn.pairTerms(targetInput, statistics: .batch, communicator: comm))
-                let result = pairwise.evaluate(localProbs: probs, similarity: similarity, communicator: comm)
-                let grad = Softmax.backward(probs: probs, gradProbs: result.gradProbs)
+                let target = clustering.evaluate(Tensor(viewing: logits, offset: sourceRows * classes, shape: [targetRows, classes]),
+                                                 ObjectiveTargets(pass, similarity: similarity), communicator: comm)
                 let weight = Float(config.clusteringWeight)
-                for i in 0..<grad.count { gradLogits[sourceRows * classes + i] = weight * grad[i] }
-                loss += config.clusteringWeight * result.loss
+                for i in 0..<target.gradOutputs.count { gradLogits[sourceRows * classes + i] = weight * target.gradOutputs[i] }
+                loss += config.clusteringWeight * target.loss
             }
             let gradFeatures = classifier.backward(gradLogits)
             if config.method.adversarial {
-                reversal.lambda = reversalWeight(progress: Double(step) / Double(max(loop.steps - 1, 1)))
-                let domainLogits = domainHead.forward(reversal.forward(features, pass), pass)
-                let (domainLoss, domainGrad) = CrossEntropy.evaluate(logits: domainLogits, labels: [Int](repeating: 0, count: sourceRows) + [Int](repeating: 1, count: targetRows),
-                                                                     communicator: comm)
-                // CrossEntropy averages over this pass's global rows; the term averages over both domains'.
-                let share = Double(features.rows) / Double(2 * local)
-                let weight = Float(config.domainWeight * share)
-                for i in 0..<domainGrad.count { domainGrad[i] *= weight }
-                let reversed = reversal.backward(domainHead.backward(domainGrad))
-                for i in 0..<gradFeatures.count { gradFeatures[i] += reversed[i] }
-                loss += config.domainWeight * share * domainLoss
+                domainTerm.reversal.lambda = reversalWeight(progress: Double(step) / Double(max(loop.steps - 1, 1)))
+                // Cross-entropy averages over this pass's global rows; the term averages over both domains'.
+                domainTerm.weight = config.domainWeight * (Double(features.rows) / Double(2 * local))
+                let domain = domainTerm.evaluate(features, ObjectiveTargets(pass, labels: [Int](repeating: 0, count: sourceRows) + [Int](repeating: 1, count: targetRows)),
+                                                 communicator: comm)
+                for i in 0..<gradFeatures.count { gradFeatures[i] += domain.gradOutputs[i] }
+                loss += domain.loss
             }
             return (loss, gradFeatures)
         }
 
-        let (lastLoss, seconds) = try loop.run(PhaseState(tensors: stateTensors())) { batch in
+        let (lastLoss, seconds) = try loop.run { batch in
             let epoch = batch.step / targetSchedule.batchesPerEpoch
             if epoch != targetEpoch { (targetEpoch, targetBatches) = (epoch, targetSchedule.epochBatches(epoch)) }
             let targetIndices = comm.share(of: targetBatches[batch.step % targetSchedule.batchesPerEpoch])

@@ -6,7 +6,7 @@ import L2CTensor
 /// so that the lifecycle exists once:
 /// 1. `init`: the ranks agree on the config's fingerprint and the run policy, and the state to resume from is
 ///    found and checked against the config's fixed fields (`RunSession`);
-/// 2. the driver's phases train through `session` (`TrainingLoop`), logging to `log()`;
+/// 2. each `Phase`: `begin` (replicate, restore if finished before, or set up its loop), the loop's `run`, `complete`;
 /// 3. `finish`: the states in flight are written;
 /// 4. `saveModel`: the networks, with the metadata `l2c eval` rebuilds them from (`ModelCard`);
 /// 5. `report`: the final JSON line, with the keys every command shares.
@@ -37,6 +37,33 @@ public final class ExperimentRun {
 
     /// Waits for the training states in flight; every rank learns whether they were written.
     public func finish() throws { try session.finish() }
+
+    // MARK: phases
+
+    /// Sets `phase` up: its network becomes rank 0's on every rank (the ranks check they built the same shapes);
+    /// if the phase keeps its result and the run finished it before it stopped, its network is restored from the
+    /// state and nil returned; otherwise its loop, which `run` drives over the planned steps (continuing a state of
+    /// the phase the run resumed from).
+    public func begin(_ phase: Phase) throws -> TrainingLoop? {
+        try session.replicate(phase.tensors(), what: phase.what)
+        if phase.keepsResult, session.completedRecord(phase.name) != nil {
+            try communicator.checked("restoring the finished phase \(phase.name)") { try session.restoreCompleted(phase.name, into: phase.tensors()) }
+            console.log("\(phase.label): phase \(phase.name) finished before the run stopped, restored from the state")
+            return nil
+        }
+        return try TrainingLoop(phase, log: try log(), session: session)
+    }
+
+    /// Marks `phase` finished: its `record`, and its network when it keeps its result, go into every state from now on.
+    public func complete(_ phase: Phase, record: [String: String] = [:]) {
+        session.complete(phase.name, record: record, tensors: phase.keepsResult ? phase.tensors() : [])
+    }
+
+    /// Marks the phase `name` finished with what the driver recorded of it (an alphabet's scores).
+    public func complete(_ name: String, record: [String: String]) { session.complete(name, record: record) }
+
+    /// The record of a phase the run finished before it stopped, nil if it has not finished.
+    public func completedRecord(_ phase: String) -> [String: String]? { session.completedRecord(phase) }
 
     /// Writes OUT/`name` (nil without OUT) with `metadata` (a `ModelCard`'s, or a similarity network's). The report's
     /// `checkpoint` is the last model saved as `reported`: the network the command is for, not a by-product.

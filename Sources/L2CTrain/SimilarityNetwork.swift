@@ -1,6 +1,7 @@
 import Foundation
 import L2CCluster
 import L2CComm
+import L2CData
 import L2CTensor
 
 /// The similarity prediction network: a backbone and the L2C pair head on its features.
@@ -36,6 +37,15 @@ public final class SimilarityNetwork {
         backbone.stateTensors.map { (name: "backbone.\($0.name)", tensor: $0.tensor) }
             + parameters.filter { $0.name.hasPrefix("head.") }.map { (name: $0.name, tensor: $0.parameter.value) }
             + head.buffers.map { (name: "head.\($0.name)", tensor: $0.tensor) }
+    }
+
+    /// A phase that trains this network (backbone and pair head); later phases use it, so it keeps its result.
+    func phase(_ name: String, optimization: Optimization, sampleCount: Int, schedule: (any BatchSchedule)? = nil) -> Phase {
+        var phase = Phase(name, label: "spn", network: backbone, what: "SPN's", optimization: optimization, sampleCount: sampleCount, schedule: schedule)
+        phase.tensors = { [self] in stateTensors }
+        phase.parameters = parameters
+        phase.keepsResult = true
+        return phase
     }
 
     /// Rebuilds a similarity network saved by `l2c train-spn` or `l2c transfer`.

@@ -46,8 +46,8 @@ public final class Trainer {
     public func run() throws -> TrainingReport {
         let comm = communicator
         let experiment = try ExperimentRun("train", config: config, out: config.out, policy: config.runPolicy, communicator: comm)
-        let session = experiment.session
-        let firstStep = session.resumePoint("train")?.step ?? 0
+
+        let firstStep = experiment.session.resumePoint("train")?.step ?? 0
         let (train, test) = try comm.checked("loading data") { () -> (any TrainingInput, Dataset?) in
             let train: any TrainingInput
             let data = try DataSource.open(config.data, labelColumn: config.labelColumn)
@@ -73,38 +73,22 @@ public final class Trainer {
         }
         let model = try config.optimization.build(config.model, channels: train.channels, height: train.height, width: train.width,
                                                   outputs: config.clusters, seed: config.optimization.seed, communicator: comm)
-        try session.replicate(model.stateTensors, what: "model's")
         let log = try experiment.log()
-        let loop = try TrainingLoop(label: "train", sampleCount: train.count, optimization: config.optimization,
-                                    parameters: model.parameters, overlapping: model, log: log, session: session)
+        let phase = Phase("train", network: model, what: "model's", optimization: config.optimization, sampleCount: train.count)
+        guard let loop = try experiment.begin(phase) else { preconditionFailure("train keeps no finished phase") }
         console.log("\(config.model.rawValue) on \(train.count) samples of \(train.channels)×\(train.height)×\(train.width), loss \(config.loss.rawValue), K=\(config.clusters), \(comm.size) rank(s) × batch \(loop.localBatch) = \(config.optimization.globalBatch), \(loop.steps) steps\(config.optimization.augmentationNote)")
-        let (lastLoss, seconds) = try loop.run(PhaseState(tensors: model.stateTensors)) { batch in
+        // Labels of the global batch: pair targets for the pairwise losses, this rank's classes for cross-entropy.
+        let (lastLoss, seconds) = try loop.run(Phase.step(model, config.loss.objective, communicator: comm) { batch in
             let (images, globalLabels) = try train.batch(batch, communicator: comm)
-            batch.timer.lap(.input)
-            let logits = model.forward(images, batch.pass)
-            batch.timer.lap(.forward)
-            let loss: Double, gradLogits: Tensor
-            if let pairwise = config.loss.pairwise {
-                let probs = Softmax.forward(logits)
-                let similarity = LabelSimilarity(labels: globalLabels)
-                let result = pairwise.evaluate(localProbs: probs, similarity: similarity, communicator: comm)
-                (loss, gradLogits) = (result.loss, Softmax.backward(probs: probs, gradProbs: result.gradProbs))
-            } else {
-                (loss, gradLogits) = CrossEntropy.evaluate(logits: logits, labels: Array(comm.share(of: globalLabels)),
-                                                           communicator: comm)
-            }
-            batch.timer.lap(.loss)
-            _ = model.backward(gradLogits)
-            batch.timer.lap(.backward)
-            return loss
-        }
+            return (images, ObjectiveTargets(batch.pass, labels: Array(comm.share(of: globalLabels)), similarity: LabelSimilarity(labels: globalLabels)))
+        })
         try experiment.finish()
         let totalSteps = loop.steps
 
         let globalBatch = config.optimization.globalBatch
         var report = TrainingReport(scores: nil, finalLoss: lastLoss, ranks: comm.size, globalBatch: globalBatch, steps: totalSteps,
                                     imagesPerSecond: Double(totalSteps * globalBatch) / max(seconds, 1e-9), seconds: seconds,
-                                    state: session.latestState)
+                                    state: experiment.session.latestState)
         if let test {
             let scores = Evaluation.score(model, test, communicator: comm)
             report.scores = scores

@@ -12,6 +12,11 @@ public enum LossKind: String, CaseIterable, Sendable {
     /// Meta classification likelihood on pairwise constraints.
     case mcl
 
+    /// What a network learns from with this loss: class labels, or the pairs they make.
+    public var objective: any Objective {
+        pairwise.map(PairwiseObjective.init) ?? CrossEntropyObjective()
+    }
+
     /// The pairwise loss, for kcl and mcl.
     public var pairwise: (any PairwiseLoss)? {
         switch self {

@@ -16,22 +16,6 @@ public struct StepBatch {
     public let timer: StepTimer
 }
 
-/// What a loop saves of the network it trains and of its driver, and how it puts them back on resume.
-public struct PhaseState {
-    /// The network's tensors: parameters and buffers (BatchNorm running statistics), under their model names.
-    public var tensors: [(name: String, tensor: Tensor)]
-    /// The driver's own state of the phase (strings in the state's metadata).
-    public var save: () -> [String: String]
-    public var restore: ([String: String]) throws -> Void
-
-    public init(tensors: [(name: String, tensor: Tensor)], save: @escaping () -> [String: String] = { [:] },
-                restore: @escaping ([String: String]) throws -> Void = { _ in }) {
-        self.tensors = tensors
-        self.save = save
-        self.restore = restore
-    }
-}
-
 /// The data-parallel optimisation loop shared by every trainer: sharded global batches, zeroed gradients,
 /// the caller's forward/backward, all-reduced gradients, the optimiser step, logging, and the run's
 /// lifecycle: training states on schedule and on stop signals, resume, the stall watchdog.
@@ -49,29 +33,29 @@ public final class TrainingLoop {
     let optimizer: any Optimizer
     let session: RunSession
     let log: MetricsLog
+    /// What the loop trains, and what it saves of it.
+    let spec: Phase
     let console: Console
     let label: String
 
-    /// `label` prefixes log lines ("train", "spn", "cluster"); `phase` (default: the label) names the loop in
-    /// states. Global batches are shuffled from the whole training set unless a `schedule` says otherwise.
-    /// The gradient all-reduce overlaps the backward pass of `overlapping` (its parameters among `parameters`).
-    public init(label: String, phase: String? = nil, sampleCount: Int, optimization: Optimization,
-                parameters: [(name: String, parameter: Parameter)], overlapping model: Sequential? = nil, log: MetricsLog,
-                schedule: (any BatchSchedule)? = nil, session: RunSession) throws {
+    /// The loop of `phase` (`ExperimentRun.begin` sets it up): global batches shuffled from its samples unless its
+    /// schedule says otherwise, the gradient all-reduce overlapping the backward pass of its `overlapping` network.
+    init(_ phase: Phase, log: MetricsLog, session: RunSession) throws {
         let comm = session.communicator
         communicator = comm
-        self.label = label
-        self.phase = phase ?? label
-        self.optimization = optimization
-        self.parameters = parameters
+        self.spec = phase
+        label = phase.label
+        self.phase = phase.name
+        optimization = phase.optimization
+        parameters = phase.parameters
         flat = FlatParameters(parameters, spare: StopSignal.handled.count + 1)
         reducer = GradientReducer(flat: flat, parameters: parameters, communicator: comm, exchange: session.policy.gradientExchange)
-        if let model { reducer.watch(model) }
+        if let model = phase.overlapping { reducer.watch(model) }
         self.session = session
         self.log = log
         console = Console(rank: comm.rank)
-        self.schedule = try schedule ?? comm.checked("setting up the sampler") {
-            try optimization.sampler(sampleCount: sampleCount, communicator: comm)
+        self.schedule = try phase.schedule ?? comm.checked("setting up the sampler") {
+            try phase.optimization.sampler(sampleCount: phase.sampleCount, communicator: comm)
         }
         guard self.schedule.globalBatch % comm.size == 0 else {
             throw InputError("--batch-size", "global batch \(self.schedule.globalBatch) is not divisible by the \(comm.size) ranks")
@@ -86,8 +70,10 @@ public final class TrainingLoop {
     public var firstStep: Int { session.resumePoint(phase)?.step ?? 0 }
 
     /// Runs every step; `body` does forward and backward for its batch and returns the (global) loss.
-    public func run(_ state: PhaseState, _ body: (StepBatch) throws -> Double) throws -> (lastLoss: Double, seconds: Double) {
+    public func run(_ body: (StepBatch) throws -> Double) throws -> (lastLoss: Double, seconds: Double) {
         let comm = communicator
+        // Read now: setting up the loop moved the parameters into its flat buffers.
+        let state = (tensors: spec.tensors() + spec.stateTensors, save: spec.save, restore: spec.restore)
         var lastLoss = Double.nan
         var secondsBefore = 0.0
         let first = firstStep

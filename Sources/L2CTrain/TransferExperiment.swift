@@ -62,7 +62,6 @@ public enum TransferExperiment {
     public static func run(_ config: TransferConfig, communicator comm: any Communicator) throws -> [String: Any] {
         let console = Console(rank: comm.rank)
         let experiment = try ExperimentRun(config.command, config: config, out: config.out, policy: config.runPolicy, communicator: comm)
-        let session = experiment.session
         guard config.loss != .ce, let loss = config.loss.pairwise else { throw InputError("--loss", "transfer clusters with kcl or mcl") }
         guard !config.targetClasses.isEmpty else { throw InputError("--target-classes", "name at least one class") }
         let trainsSPN = !config.oracleSimilarity && config.spnCheckpoint == nil
@@ -88,7 +87,7 @@ public enum TransferExperiment {
         let spn: SimilarityNetwork?
         if let auxiliary {
             let trained = try CrossTask.trainCheckedSimilarityNetwork(auxiliary, test: auxiliaryTest, architecture: config.model,
-                                                                      optimization: config.spnOptimization, balance: config.balance.map { ($0.classes, $0.samples) }, log: log, session: session)
+                                                                      optimization: config.spnOptimization, balance: config.balance.map { ($0.classes, $0.samples) }, experiment: experiment)
             result.merge(trained.checkSummary) { mine, _ in mine }
             if let path = try experiment.saveModel("spn.safetensors", tensors: trained.stateTensors, metadata: spnMetadata(trained, auxiliary), reported: false) {
                 result["spn_checkpoint"] = path
@@ -127,7 +126,7 @@ public enum TransferExperiment {
         }
         let run = try CrossTask.trainClusteringNetwork(
             targetTrain, architecture: config.model, clusters: config.clusters, loss: loss, supervision: supervision,
-            optimization: config.clusterOptimization, restarts: config.restarts, pairing: config.neighbours, warmUp: config.warmUp, log: log, session: session)
+            optimization: config.clusterOptimization, restarts: config.restarts, pairing: config.neighbours, warmUp: config.warmUp, experiment: experiment)
         let (model, steps, seconds) = (run.model, run.steps, run.seconds)
         result.merge(run.restartRecord) { mine, _ in mine }
         try experiment.finish()
@@ -185,7 +184,6 @@ public enum TransferExperiment {
         let (data, model, classes, alphabets, optimization) = (config.data, config.model, config.classes, config.alphabets, config.optimization)
         let balance = config.balance.map { (classes: $0.classes, samples: $0.samples) }
         let experiment = try ExperimentRun("train-spn", config: config, out: config.out, policy: config.runPolicy, communicator: comm)
-        let session = experiment.session
         let (all, test) = try comm.checked("loading data") { () -> (Dataset, Dataset) in
             let source = try DataSource.open(data)
             if !alphabets.isEmpty {
@@ -198,11 +196,11 @@ public enum TransferExperiment {
         }
         let train = all
         try comm.requireAgreement("the training set size", Int64(train.count))
-        let log = try experiment.log()
+        _ = try experiment.log()
         let start = Date()
         // Checked while it trains on held-out classes (alphabets: a tenth of the characters), or on the test split.
         let network = try CrossTask.trainCheckedSimilarityNetwork(train, test: alphabets.isEmpty ? test : nil, architecture: model,
-                                                                  optimization: optimization, balance: balance, log: log, session: session)
+                                                                  optimization: optimization, balance: balance, experiment: experiment)
         try experiment.finish()
         let seconds = Date().timeIntervalSince(start)
         let scores = CrossTask.similarityScores(network, test, globalBatch: optimization.globalBatch, statistics: .batch,
