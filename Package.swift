@@ -37,19 +37,25 @@ let package = Package(
         .target(name: "L2CTensor", dependencies: ["CBLAS", "CBFloat16", "CDNNL", "CPeak", "L2CComm"], swiftSettings: fastMath),
         // The clustering science: pairwise losses, metrics.
         .target(name: "L2CCluster", dependencies: ["L2CTensor", "L2CComm"], swiftSettings: fastMath),
-        // Datasets, formats, sharded sampling.
-        .target(name: "L2CData", dependencies: ["CZlib", "CPNG", "CTurboJPEG", "L2CTensor", "L2CComm"], swiftSettings: fastMath),
-        // Training drivers, checkpoints, logs.
-        .target(name: "L2CTrain", dependencies: ["CCrypto", "L2CCluster", "L2CData", "L2CTensor", "L2CComm"], swiftSettings: fastMath),
+        // The data layer: formats, streamed and in-memory sources, sharded sampling, safetensors files.
+        .target(name: "L2CData", dependencies: ["CCrypto", "CZlib", "CPNG", "CTurboJPEG", "L2CTensor", "L2CComm"], swiftSettings: fastMath),
+        // The run lifecycle: configs, phases, the training loop, states and resume, signals, the watchdog, the step
+        // timer, the gradient exchange, optimisation settings, logs.
+        .target(name: "L2CRun", dependencies: ["L2CCluster", "L2CData", "L2CTensor", "L2CComm"], swiftSettings: fastMath),
+        // The experiments: train, cross-task transfer (classes or alphabets; train-spn and cluster as its phases),
+        // adapt, acol, eval, and what they score with.
+        .target(name: "L2CExperiments", dependencies: ["L2CRun", "L2CCluster", "L2CData", "L2CTensor", "L2CComm"], swiftSettings: fastMath),
+        // Benchmarks and the scaling study with its model.
+        .target(name: "L2CBench", dependencies: ["L2CExperiments", "L2CRun", "L2CCluster", "L2CData", "L2CTensor", "L2CComm"], swiftSettings: fastMath),
         .executableTarget(
             name: "l2c",
-            dependencies: ["L2CTrain", "L2CMPI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["L2CBench", "L2CExperiments", "L2CRun", "L2CData", "L2CMPI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: fastMath),
         .testTarget(name: "L2CTensorTests", dependencies: ["L2CTensor", "L2CComm"], swiftSettings: fastMath),
         .testTarget(name: "L2CClusterTests", dependencies: ["L2CCluster", "L2CTensor", "L2CComm"], swiftSettings: fastMath),
-        .testTarget(name: "L2CDataTests", dependencies: ["L2CData", "L2CTrain", "L2CTensor"], swiftSettings: fastMath),
-        .testTarget(name: "L2CTrainTests", dependencies: ["L2CTrain", "L2CData", "L2CTensor", "L2CComm"], swiftSettings: fastMath),
-        .testTarget(name: "L2CMPITests", dependencies: ["L2CTrain", "L2CData", "L2CCluster", "L2CTensor", "L2CComm"], swiftSettings: fastMath),
+        .testTarget(name: "L2CDataTests", dependencies: ["L2CData", "L2CRun", "L2CTensor"], swiftSettings: fastMath),
+        .testTarget(name: "L2CExperimentsTests", dependencies: ["L2CBench", "L2CExperiments", "L2CRun", "L2CData", "L2CTensor", "L2CComm"], swiftSettings: fastMath),
+        .testTarget(name: "L2CMPITests", dependencies: ["L2CBench", "L2CExperiments", "L2CRun", "L2CData", "L2CCluster", "L2CTensor", "L2CComm"], swiftSettings: fastMath),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,6 +1,9 @@
 import ArgumentParser
+import L2CBench
+import L2CData
+import L2CExperiments
+import L2CRun
 import L2CTensor
-import L2CTrain
 
 struct ACOLCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,11 +16,9 @@ struct ACOLCommand: ParsableCommand {
             coarse class) and the coarse labels.
             """)
 
-    @Option(help: "A folder of MNIST IDX files, a CSV file, or a CIFAR-100 binary folder (train.bin, test.bin; its own coarse labels).")
-    var data: String
+    @OptionGroup var dataset: DataOption
 
-    @Option(help: "Backbone: lenet or mlp.")
-    var model: Architecture = .lenet
+    @OptionGroup var network: ModelOption
 
     @Option(help: "Coarse classes P.")
     var parents: Int = 2
@@ -52,15 +53,13 @@ struct ACOLCommand: ParsableCommand {
     @OptionGroup(title: "Long runs")
     var longRun: RunOptions
 
-    @Option(help: "Output folder for model.safetensors and metrics.jsonl.")
-    var out: String?
+    @OptionGroup var output: OutputOption
 
-    @Option(help: "BLAS threads per rank.")
-    var threads: Int?
+    @OptionGroup var compute: ThreadsOption
 
     func run() throws {
-        var config = ACOLConfig(data: data)
-        config.model = model
+        var config = ACOLConfig(data: dataset.data)
+        config.model = network.model
         config.parents = parents
         config.duplicates = duplicates
         config.coarseMap = coarseMap
@@ -68,8 +67,8 @@ struct ACOLCommand: ParsableCommand {
         config.garWarmup = garWarmup
         config.reviveDeadNodes = reviveDead
         config.optimization = optimization.settings
-        config.out = out
+        config.out = output.out
         config.runPolicy = longRun.policy
-        MPIRuntime.run(threads: threads, stopsOnSignals: true) { comm in try ACOLExperiment.run(config, communicator: comm) }
+        MPIRuntime.run(threads: compute.threads, stopsOnSignals: true) { comm in try ACOLExperiment.run(config, communicator: comm) }
     }
 }

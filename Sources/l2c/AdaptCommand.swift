@@ -1,6 +1,9 @@
 import ArgumentParser
+import L2CBench
+import L2CData
+import L2CExperiments
+import L2CRun
 import L2CTensor
-import L2CTrain
 
 extension AdaptationMethod: ExpressibleByArgument {}
 extension DomainBatchNorm: ExpressibleByArgument {}
@@ -28,8 +31,7 @@ struct AdaptCommand: ParsableCommand {
     @Option(help: "Unlabelled target domain with the same classes (its labels only score).")
     var target: String
 
-    @Option(help: "Backbone: lenet, mlp, resnet18, resnet34 or resnet50.")
-    var model: Architecture = .lenet
+    @OptionGroup var network: ModelOption
 
     @Option(help: "source-only, dann, ccn+ or ccn++.")
     var method: AdaptationMethod = .ccnPlus
@@ -67,15 +69,13 @@ struct AdaptCommand: ParsableCommand {
     @OptionGroup(title: "Long runs")
     var longRun: RunOptions
 
-    @Option(help: "Output folder: model.safetensors, metrics.jsonl, checkpoints/.")
-    var out: String?
+    @OptionGroup var output: OutputOption
 
-    @Option(help: "BLAS threads per rank.")
-    var threads: Int?
+    @OptionGroup var compute: ThreadsOption
 
     func run() throws {
         var config = AdaptConfig(source: source, target: target)
-        config.model = model
+        config.model = network.model
         config.method = method
         config.loss = loss
         config.spnCheckpoint = spn
@@ -90,8 +90,8 @@ struct AdaptCommand: ParsableCommand {
             (optimization.batchSize, spnEpochs, spnLearningRate, optimization.seed)
         spnOptimization.precision = optimization.precision
         config.spnOptimization = spnOptimization
-        config.out = out
+        config.out = output.out
         config.runPolicy = longRun.policy
-        MPIRuntime.run(threads: threads, stopsOnSignals: true) { comm in try DomainAdaptation.run(config, communicator: comm) }
+        MPIRuntime.run(threads: compute.threads, stopsOnSignals: true) { comm in try DomainAdaptation.run(config, communicator: comm) }
     }
 }

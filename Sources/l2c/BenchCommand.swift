@@ -1,8 +1,10 @@
 import ArgumentParser
 import Foundation
+import L2CBench
 import L2CData
+import L2CExperiments
+import L2CRun
 import L2CTensor
-import L2CTrain
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -30,8 +32,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Untimed warm-up steps.")
     var warmup: Int = 2
 
-    @Option(help: "Compute threads per rank (oneDNN, OpenBLAS, BatchNorm).")
-    var threads: Int?
+    @OptionGroup var compute: ThreadsOption
 
     @Option(help: "Train on this image folder (<class>/*.jpg|png) through the JPEG pipeline instead of synthetic input.")
     var data: String?
@@ -61,7 +62,7 @@ struct BenchCommand: ParsableCommand {
     var exchange: ExchangeOptions
 
     func run() throws {
-        MPIRuntime.run(threads: threads) { comm in
+        MPIRuntime.run(threads: compute.threads) { comm in
             var options = ModelBenchmark.Options(model: model, imageSize: imageSize, batchSize: batchSize, steps: steps,
                                                  warmupSteps: warmup, profile: profile, seed: seed)
             options.exchange = exchange.settings

@@ -1,5 +1,8 @@
 import ArgumentParser
-import L2CTrain
+import L2CBench
+import L2CData
+import L2CExperiments
+import L2CRun
 
 struct BenchLossCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,11 +24,10 @@ struct BenchLossCommand: ParsableCommand {
     @Option(help: "Seed of the random batch.")
     var seed: UInt64 = 1
 
-    @Option(help: "BLAS threads per rank.")
-    var threads: Int?
+    @OptionGroup var compute: ThreadsOption
 
     func run() throws {
-        MPIRuntime.run(threads: threads) { comm in
+        MPIRuntime.run(threads: compute.threads) { comm in
             try LossBenchmark.run(loss: loss, globalBatch: n, clusters: k, repeats: repeats, seed: seed, communicator: comm)
         }
     }

@@ -1,5 +1,8 @@
 import ArgumentParser
-import L2CTrain
+import L2CBench
+import L2CData
+import L2CExperiments
+import L2CRun
 
 struct BenchSPNCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,11 +24,10 @@ struct BenchSPNCommand: ParsableCommand {
     @Option(help: "Seed of the random batch.")
     var seed: UInt64 = 1
 
-    @Option(help: "BLAS threads per rank.")
-    var threads: Int?
+    @OptionGroup var compute: ThreadsOption
 
     func run() throws {
-        MPIRuntime.run(threads: threads) { comm in
+        MPIRuntime.run(threads: compute.threads) { comm in
             try SPNBenchmark.run(globalBatch: n, features: features, repeats: repeats, naive: naive, seed: seed, communicator: comm)
         }
     }

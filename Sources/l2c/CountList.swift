@@ -1,5 +1,7 @@
+import L2CBench
 import L2CComm
-import L2CTrain
+import L2CExperiments
+import L2CRun
 
 /// Counts ≥ 1 from "1,2,4" (rank or node counts), failing with one line naming `option`.
 func parseCounts(_ text: String, option: String, what: String) throws -> [Int] {

@@ -1,6 +1,8 @@
 import ArgumentParser
+import L2CBench
 import L2CData
-import L2CTrain
+import L2CExperiments
+import L2CRun
 
 extension Split: ExpressibleByArgument {}
 
@@ -12,8 +14,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "A model.safetensors written by l2c train.")
     var checkpoint: String
 
-    @Option(help: "Dataset folder (MNIST IDX files) or CSV file.")
-    var data: String
+    @OptionGroup var dataset: DataOption
 
     @Option(name: .customLong("label-column"), help: "0-based label column of CSV files (default: the last).")
     var labelColumn: Int?
@@ -27,12 +28,11 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Split to score: test or train.")
     var split: Split = .test
 
-    @Option(help: "BLAS threads per rank.")
-    var threads: Int?
+    @OptionGroup var compute: ThreadsOption
 
     func run() throws {
-        MPIRuntime.run(threads: threads) { comm in
-            try CheckpointEvaluation.run(checkpoint: checkpoint, data: data, split: split, labelColumn: labelColumn,
+        MPIRuntime.run(threads: compute.threads) { comm in
+            try CheckpointEvaluation.run(checkpoint: checkpoint, data: dataset.data, split: split, labelColumn: labelColumn,
                                                parents: parents, duplicates: duplicates, communicator: comm)
         }
     }

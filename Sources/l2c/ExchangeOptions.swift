@@ -1,6 +1,8 @@
 import ArgumentParser
+import L2CBench
 import L2CComm
-import L2CTrain
+import L2CExperiments
+import L2CRun
 
 extension WirePrecision: ExpressibleByArgument {}
 

@@ -7,11 +7,10 @@ struct InfoCommand: ParsableCommand {
         commandName: "info",
         abstract: "Print the libraries, rank count and threads this l2c runs with, as one JSON line per rank 0.")
 
-    @Option(help: "BLAS/oneDNN threads per rank.")
-    var threads: Int?
+    @OptionGroup var compute: ThreadsOption
 
     func run() throws {
-        MPIRuntime.run(threads: threads) { comm in
+        MPIRuntime.run(threads: compute.threads) { comm in
             ["ranks": comm.size, "threads_per_rank": ComputeThreads.openBLASThreads, "mpi": MPICommunicator.libraryVersion,
              "openblas": ComputeThreads.openBLASConfig, "onednn": ComputeThreads.oneDNNVersion,
              "onednn_channel_block": ActivationLayout.channelBlock, "onednn_isa": ComputeThreads.oneDNNISA,

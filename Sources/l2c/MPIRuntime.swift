@@ -1,8 +1,11 @@
 import Foundation
+import L2CBench
 import L2CComm
+import L2CData
+import L2CExperiments
 import L2CMPI
+import L2CRun
 import L2CTensor
-import L2CTrain
 
 /// Runs a command body under MPI: initialises it, sets the compute threads, prints the JSON result on
 /// rank 0, and turns any error into a one-line message and a non-zero exit on every rank.

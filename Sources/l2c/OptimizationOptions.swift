@@ -1,7 +1,9 @@
 import ArgumentParser
+import L2CBench
 import L2CData
+import L2CExperiments
+import L2CRun
 import L2CTensor
-import L2CTrain
 
 extension OptimizerKind: ExpressibleByArgument {}
 extension DecayKind: ExpressibleByArgument {}
@@ -19,7 +21,7 @@ struct OptimizationOptions: ParsableArguments {
     @Option(help: "Optimisation steps (overrides --epochs).")
     var steps: Int?
 
-    @Option(help: "Epochs over the training set (default 10 when --steps is not given; train-spn and cluster: also at least \(CrossTask.stepBudget) steps).")
+    @Option(help: "Epochs over the training set (default: 10, for transfer's clustering network 15; train-spn, cluster and transfer train at least \(CrossTask.stepBudget) steps).")
     var epochs: Int?
 
     @Option(help: "Optimiser: adam, sgd or lars (SGD with momentum and a layer-wise trust ratio, for large batches).")

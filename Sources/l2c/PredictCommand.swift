@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
+import L2CBench
 import L2CComm
-import L2CTrain
+import L2CExperiments
+import L2CRun
 
 struct PredictCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -39,8 +41,8 @@ struct PredictCommand: ParsableCommand {
     @Option(help: "Overlap the all-reduce with backward: on or off.")
     var overlap: ExchangeOptions.Switch = .on
 
-    @Option(name: .customLong("allreduce-precision"), help: "fp32, or bf16 (half the bytes).")
-    var precision: String = "fp32"
+    @Option(name: .customLong("allreduce-precision"), help: "Gradients on the wire: fp32, or bf16 (half the bytes).")
+    var precision: WirePrecision = .fp32
 
     @Option(help: "Clusters K of a pairwise loss to add (0: none).")
     var clusters: Int = 0
@@ -68,8 +70,7 @@ struct PredictCommand: ParsableCommand {
         } else {
             throw InputError("--gbits", "give the network as --alpha-us and --gbits, or --comm-model")
         }
-        guard precision == "fp32" || precision == "bf16" else { throw InputError("--allreduce-precision", "expected fp32 or bf16, got \(precision)") }
-        if precision == "bf16" { baseline.parameters /= 2 }   // half the bytes on the wire
+        if precision == .bf16 { baseline.parameters /= 2 }   // half the bytes on the wire
         let counts = try parseCounts(nodes, option: "--nodes", what: "node")
         let prediction = ScalingPrediction(baseline: baseline, network: network, mode: .weak, overlap: overlap == .on)
         let single = prediction.stepSeconds(ranks: 1)

@@ -1,5 +1,7 @@
 import ArgumentParser
-import L2CTrain
+import L2CBench
+import L2CExperiments
+import L2CRun
 
 /// The long-run options every training command shares: training states, resume, the stall watchdog.
 struct RunOptions: ParsableArguments {

@@ -1,7 +1,10 @@
 import ArgumentParser
+import L2CBench
 import L2CCluster
+import L2CData
+import L2CExperiments
+import L2CRun
 import L2CTensor
-import L2CTrain
 
 struct TrainSPNCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -9,11 +12,9 @@ struct TrainSPNCommand: ParsableCommand {
         abstract: "Train a similarity prediction network (backbone + L2C pair head) on labelled classes.",
         discussion: "Every ordered pair of each global batch is a training example (same class or not). Writes OUT/spn.safetensors and scores the similar-pair precision/recall/F1 on the test split of the same classes (with --alphabets: on the other alphabets).")
 
-    @Option(help: "Dataset folder (MNIST IDX files) or CSV file.")
-    var data: String
+    @OptionGroup var dataset: DataOption
 
-    @Option(help: "Backbone: lenet or mlp.")
-    var model: Architecture = .lenet
+    @OptionGroup var network: ModelOption
 
     @Option(help: "Labelled classes to learn from, e.g. 0,1,2,3,4 (default: all).")
     var classes: String = ""
@@ -30,11 +31,9 @@ struct TrainSPNCommand: ParsableCommand {
     @OptionGroup(title: "Long runs")
     var longRun: RunOptions
 
-    @Option(help: "Output folder for spn.safetensors and metrics.jsonl.")
-    var out: String?
+    @OptionGroup var output: OutputOption
 
-    @Option(help: "BLAS threads per rank.")
-    var threads: Int?
+    @OptionGroup var compute: ThreadsOption
 
     func run() throws {
         let classes = self.classes.isEmpty ? [] : try parseClasses(self.classes)
@@ -43,11 +42,11 @@ struct TrainSPNCommand: ParsableCommand {
         settings.stepBudget = CrossTask.stepBudget
         let pair = alphabets.isEmpty ? balance.pair : ClassBalance(classes: balance.classesPerBatch ?? 20, samples: balance.samplesPerClass)
         if let pair { settings.globalBatch = pair.batch }
-        var config = SPNTrainingConfig(data: data)
-        (config.model, config.classes, config.alphabets, config.optimization) = (model, classes, alphabets, settings)
+        var config = SPNTrainingConfig(data: dataset.data)
+        (config.model, config.classes, config.alphabets, config.optimization) = (network.model, classes, alphabets, settings)
         config.balance = pair
-        (config.out, config.runPolicy) = (out, longRun.policy)
-        MPIRuntime.run(threads: threads, stopsOnSignals: true) { comm in try TransferExperiment.trainSimilarityNetwork(config, communicator: comm) }
+        (config.out, config.runPolicy) = (output.out, longRun.policy)
+        MPIRuntime.run(threads: compute.threads, stopsOnSignals: true) { comm in try TransferExperiment.trainSimilarityNetwork(config, communicator: comm) }
     }
 }
 
@@ -60,11 +59,9 @@ struct ClusterCommand: ParsableCommand {
     @Option(help: "A spn.safetensors written by l2c train-spn or l2c transfer.")
     var spn: String?
 
-    @Option(help: "Dataset folder (MNIST IDX files) or CSV file.")
-    var data: String
+    @OptionGroup var dataset: DataOption
 
-    @Option(help: "Clustering network: lenet or mlp.")
-    var model: Architecture = .lenet
+    @OptionGroup var network: ModelOption
 
     @Option(help: "Classes to cluster, e.g. 5,6,7,8,9.")
     var classes: String
@@ -93,19 +90,17 @@ struct ClusterCommand: ParsableCommand {
     @OptionGroup(title: "Long runs")
     var longRun: RunOptions
 
-    @Option(help: "Output folder for model.safetensors and metrics.jsonl.")
-    var out: String?
+    @OptionGroup var output: OutputOption
 
-    @Option(help: "BLAS threads per rank.")
-    var threads: Int?
+    @OptionGroup var compute: ThreadsOption
 
     func validate() throws {
         guard spn != nil || oracleSimilarity else { throw ValidationError("give --spn CHECKPOINT or --oracle-similarity") }
     }
 
     func run() throws {
-        var config = TransferConfig(data: data)
-        config.model = model
+        var config = TransferConfig(data: dataset.data)
+        config.model = network.model
         config.targetClasses = try parseClasses(classes)
         config.loss = loss
         config.clusters = clusters
@@ -113,14 +108,14 @@ struct ClusterCommand: ParsableCommand {
         config.spnCheckpoint = spn
         config.spnStatistics = spnStatistics
         config.minimumShare = minimumShare
-        config.clusterOptimization = optimization.settings
-        config.clusterOptimization.stepBudget = CrossTask.stepBudget
-        config.restarts = clustering.restartSettings
-        config.neighbours = clustering.neighbours
-        config.warmUp = clustering.warmUp(byDefault: oracleSimilarity ? 0 : ContrastiveWarmUp.defaultSteps)
-        config.out = out
+        config.training.clusterOptimization = optimization.settings
+        config.training.clusterOptimization.stepBudget = CrossTask.stepBudget
+        config.training.restarts = clustering.restartSettings
+        config.training.neighbours = clustering.neighbours
+        config.training.warmUp = clustering.warmUp(byDefault: oracleSimilarity ? 0 : ContrastiveWarmUp.defaultSteps)
+        config.out = output.out
         config.runPolicy = longRun.policy
         config.command = "cluster"
-        MPIRuntime.run(threads: threads, stopsOnSignals: true) { comm in try TransferExperiment.run(config, communicator: comm) }
+        MPIRuntime.run(threads: compute.threads, stopsOnSignals: true) { comm in try TransferExperiment.run(config, communicator: comm) }
     }
 }

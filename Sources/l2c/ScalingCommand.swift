@@ -1,8 +1,12 @@
 import ArgumentParser
 import Foundation
+import L2CBench
 import L2CComm
+import L2CExperiments
+import L2CRun
 import L2CTensor
-import L2CTrain
+
+extension ScalingStudy.Mode: ExpressibleByArgument {}
 
 struct ScalingCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,7 +25,7 @@ struct ScalingCommand: ParsableCommand {
     var ranks: String
 
     @Option(help: "weak: --batch-size per rank at every rank count; strong: --batch-size is the global batch of every run.")
-    var mode: String = "weak"
+    var mode: ScalingStudy.Mode = .weak
 
     @Option(help: "resnet18, resnet34 or resnet50.")
     var model: ResNet = .resnet18
@@ -66,7 +70,6 @@ struct ScalingCommand: ParsableCommand {
 
     private func study() throws {
         let counts = try parseCounts(ranks, option: "--ranks", what: "rank")
-        guard let mode = ScalingStudy.Mode(rawValue: mode) else { throw InputError("--mode", "expected weak or strong, got '\(self.mode)'") }
         if mode == .strong, let r = counts.first(where: { batchSize % $0 != 0 }) {
             throw InputError("--batch-size", "strong scaling splits the global batch \(batchSize) over the ranks: not divisible by \(r)")
         }

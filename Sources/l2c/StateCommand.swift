@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
-import L2CTrain
+import L2CBench
+import L2CExperiments
+import L2CRun
 
 struct StateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,9 +1,10 @@
 import ArgumentParser
+import L2CBench
 import L2CData
+import L2CExperiments
+import L2CRun
 import L2CTensor
-import L2CTrain
 
-extension Architecture: ExpressibleByArgument {}
 extension LossKind: ExpressibleByArgument {}
 
 struct TrainCommand: ParsableCommand {
@@ -19,8 +20,7 @@ struct TrainCommand: ParsableCommand {
             --batch-size 100 --epochs 10 --lr 0.001 --seed 1 --out runs/kcl
             """)
 
-    @Option(help: "A folder with the four MNIST IDX files (train-images-idx3-ubyte, …, raw or .gz), a CSV file (per row the pixels of a square image, 0–255, and the label), or an image folder (<class>/*.jpg|png; streamed through the JPEG pipeline).")
-    var data: String
+    @OptionGroup var dataset: DataOption
 
     @Option(name: .customLong("test-data"), help: "Where to score the trained model (default: --data; a folder's t10k files, or a CSV file).")
     var testData: String?
@@ -28,8 +28,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("label-column"), help: "0-based label column of CSV files (default: the last).")
     var labelColumn: Int?
 
-    @Option(help: "Network: lenet (28×28-like images, with BatchNorm), mlp (any input), or resnet18/34/50 (oneDNN; small-image stem under 64 pixels).")
-    var model: Architecture = .lenet
+    @OptionGroup var network: ModelOption
 
     @Option(help: "Loss: ce (class labels), kcl or mcl (pairwise constraints derived from the labels).")
     var loss: LossKind = .kcl
@@ -40,8 +39,7 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup(title: "Optimisation")
     var optimization: OptimizationOptions
 
-    @Option(help: "Output folder for model.safetensors and metrics.jsonl.")
-    var out: String?
+    @OptionGroup var output: OutputOption
 
     @Option(help: "Image folders (<class>/*.jpg|png, ImageNet or Office-31 layout): the network's input side.")
     var imageSize = 224
@@ -58,24 +56,23 @@ struct TrainCommand: ParsableCommand {
     @Flag(name: .customLong("no-eval"), help: "Skip scoring on the test split.")
     var noEval = false
 
-    @Option(help: "BLAS/oneDNN threads per rank (default: cores on the node / ranks on the node).")
-    var threads: Int?
+    @OptionGroup var compute: ThreadsOption
 
     func run() throws {
-        var config = TrainingConfig(data: data)
+        var config = TrainingConfig(data: dataset.data)
         config.testData = testData
         config.labelColumn = labelColumn
-        config.model = model
+        config.model = network.model
         config.loss = loss
         config.clusters = clusters
         config.optimization = optimization.settings
-        config.out = out
+        config.out = output.out
         config.evaluate = !noEval
         config.imageSize = imageSize
         config.decodeWorkers = workers
         config.badImages = badImages
         config.runPolicy = longRun.policy
-        MPIRuntime.run(threads: threads, stopsOnSignals: true) { comm in
+        MPIRuntime.run(threads: compute.threads, stopsOnSignals: true) { comm in
             try Trainer(config: config, communicator: comm).run().json
         }
     }

@@ -1,9 +1,11 @@
 import ArgumentParser
 import Foundation
+import L2CBench
 import L2CCluster
 import L2CData
+import L2CExperiments
+import L2CRun
 import L2CTensor
-import L2CTrain
 
 extension SPNHead.Statistics: ExpressibleByArgument {}
 
@@ -28,11 +30,9 @@ struct TransferCommand: ParsableCommand {
             ACC/NMI/ARI, the estimated number of clusters, the SPN's similar-pair precision/recall/F1 and K-means on the pixels.
             """)
 
-    @Option(help: "A folder of MNIST IDX files (classes chosen by --aux-classes/--target-classes) or an image-folder tree root/<alphabet>/<character>/*.png (alphabets chosen by --aux-alphabets/--target-alphabets).")
-    var data: String
+    @OptionGroup var dataset: DataOption
 
-    @Option(help: "Backbone: lenet or mlp.")
-    var model: Architecture = .lenet
+    @OptionGroup var network: ModelOption
 
     @Option(name: .customLong("aux-classes"), help: "Labelled auxiliary classes the SPN learns from, e.g. 0,1,2,3,4.")
     var auxClasses: String = ""
@@ -64,54 +64,35 @@ struct TransferCommand: ParsableCommand {
     @Option(name: .customLong("min-share"), help: "A cluster, or a group of clusters the SPN's similar pairs join, counts towards the estimated number when it holds at least this share of the target samples (default 0.05; 0.01 for alphabets).")
     var minimumShare: Double?
 
-    @Option(name: .customLong("batch-size"), help: "Global minibatch of both networks.")
-    var batchSize: Int = 100
-
-    @Option(help: "Epochs of the clustering network (default: 15, and at least \(CrossTask.stepBudget) steps).")
-    var epochs: Int?
+    @OptionGroup(title: "Optimisation of both networks (--steps, --epochs and --lr: of the clustering network)")
+    var optimization: OptimizationOptions
 
     @Option(name: .customLong("spn-epochs"), help: "Epochs of the similarity network (default: 10, and at least \(CrossTask.stepBudget) steps).")
     var spnEpochs: Int?
 
-    @Option(name: .customLong("lr"), help: "Adam learning rate of the clustering network.")
-    var learningRate: Float = 1e-3
-
-    @Option(name: .customLong("spn-lr"), help: "Adam learning rate of the similarity network.")
+    @Option(name: .customLong("spn-lr"), help: "Learning rate of the similarity network.")
     var spnLearningRate: Float = 1e-4
-
-    @Option(help: "Seed: a seeded run is reproducible.")
-    var seed: UInt64 = 1
 
     @OptionGroup(title: "Clustering network")
     var clustering: ClusteringNetworkOptions
 
-    @Option(help: "Random changes of each training image of both networks: none, or a comma-separated list of affine, crop, flip and jitter (see l2c train --help).")
-    var augment: SampleAugmentation = .none
-
-    @Option(help: "ResNets: fp32, bf16 or auto (see l2c train --help).")
-    var precision: Precision.Choice = .fp32
-
     @OptionGroup(title: "Long runs")
     var longRun: RunOptions
 
-    @Option(help: "Output folder: spn.safetensors, model.safetensors, metrics.jsonl.")
-    var out: String?
+    @OptionGroup var output: OutputOption
 
-    @Option(help: "BLAS threads per rank.")
-    var threads: Int?
+    @OptionGroup var compute: ThreadsOption
 
     func run() throws {
-        var spn = Optimization(), cluster = Optimization()
-        (spn.globalBatch, spn.epochs, spn.defaultEpochs, spn.learningRate, spn.seed) = (batchSize, spnEpochs, 10, spnLearningRate, seed)
-        (cluster.globalBatch, cluster.epochs, cluster.defaultEpochs, cluster.learningRate, cluster.seed) = (batchSize, epochs, 15, learningRate, seed)
+        var spn = optimization.settings, cluster = optimization.settings
+        (spn.steps, spn.epochs, spn.learningRate) = (nil, spnEpochs, spnLearningRate)
+        cluster.defaultEpochs = 15
         (spn.stepBudget, cluster.stepBudget) = (CrossTask.stepBudget, CrossTask.stepBudget)
-        (spn.augmentation, cluster.augmentation) = (augment, augment)
-        (spn.precision, cluster.precision) = (precision, precision)
         if let auxAlphabets = auxAlphabets ?? targetAlphabets.map({ _ in "" }) {
-            var config = AlphabetTransferConfig(root: data)
+            var config = AlphabetTransferConfig(root: dataset.data)
             config.auxiliaryAlphabets = try parseNames(auxAlphabets)
             config.targetAlphabets = try targetAlphabets.map(parseNames) ?? []
-            config.model = model
+            config.model = network.model
             config.loss = loss
             config.clusters = clusters
             config.oracleSimilarity = oracleSimilarity
@@ -119,18 +100,18 @@ struct TransferCommand: ParsableCommand {
             config.minimumShare = minimumShare ?? 0.01
             config.balance = ClassBalance(classes: balance.classesPerBatch ?? 20, samples: balance.samplesPerClass)
             spn.globalBatch = config.balance.batch
-            config.spnOptimization = spn
-            config.clusterOptimization = cluster
-            config.restarts = clustering.restartSettings
-            config.neighbours = clustering.neighbours
-            config.warmUp = clustering.warmUp(byDefault: 0)
-            config.out = out
+            config.training.spnOptimization = spn
+            config.training.clusterOptimization = cluster
+            config.training.restarts = clustering.restartSettings
+            config.training.neighbours = clustering.neighbours
+            config.training.warmUp = clustering.warmUp(byDefault: 0)
+            config.out = output.out
             config.runPolicy = longRun.policy
-            MPIRuntime.run(threads: threads, stopsOnSignals: true) { comm in try AlphabetTransfer.run(config, communicator: comm) }
+            MPIRuntime.run(threads: compute.threads, stopsOnSignals: true) { comm in try AlphabetTransfer.run(config, communicator: comm) }
         }
         guard let targetClasses else { throw ValidationError("give --target-classes (class ids) or --aux-alphabets (image folders)") }
-        var config = TransferConfig(data: data)
-        config.model = model
+        var config = TransferConfig(data: dataset.data)
+        config.model = network.model
         config.auxiliaryClasses = auxClasses.isEmpty ? [] : try parseClasses(auxClasses)
         config.targetClasses = try parseClasses(targetClasses)
         config.loss = loss
@@ -138,16 +119,16 @@ struct TransferCommand: ParsableCommand {
         config.oracleSimilarity = oracleSimilarity
         config.spnStatistics = spnStatistics
         config.minimumShare = minimumShare ?? 0.05
-        config.out = out
+        config.out = output.out
         config.balance = balance.pair
         if let pair = balance.pair { spn.globalBatch = pair.batch }
-        config.spnOptimization = spn
-        config.clusterOptimization = cluster
-        config.restarts = clustering.restartSettings
-        config.neighbours = clustering.neighbours
-        config.warmUp = clustering.warmUp(byDefault: oracleSimilarity ? 0 : ContrastiveWarmUp.defaultSteps)
+        config.training.spnOptimization = spn
+        config.training.clusterOptimization = cluster
+        config.training.restarts = clustering.restartSettings
+        config.training.neighbours = clustering.neighbours
+        config.training.warmUp = clustering.warmUp(byDefault: oracleSimilarity ? 0 : ContrastiveWarmUp.defaultSteps)
         config.runPolicy = longRun.policy
-        MPIRuntime.run(threads: threads, stopsOnSignals: true) { comm in try TransferExperiment.run(config, communicator: comm) }
+        MPIRuntime.run(threads: compute.threads, stopsOnSignals: true) { comm in try TransferExperiment.run(config, communicator: comm) }
     }
 }
 
@@ -174,13 +155,13 @@ func parseNames(_ text: String) throws -> [String] {
 
 /// How `transfer` and `cluster` train the clustering network: initialisations tried, neighbour pairs.
 struct ClusteringNetworkOptions: ParsableArguments {
-    @Option(help: "Initialisations of the clustering network tried in runs of \(ClusteringRestarts.minimumSteps) steps or more: each trains for a fifth of the run on the same batches, and the one whose pairwise loss is lowest over its trial's second half trains for the whole run (1: no trials). Labels are not used.")
+    @Option(help: "Initialisations of the clustering network to try, in runs of \(ClusteringRestarts.minimumSteps) steps or more: each trains a fifth of the run on the same batches, and the one with the lowest pairwise loss over its trial's second half trains for the whole run. 1: no trials.")
     var restarts: Int = ClusteringRestarts.defaultCount
 
-    @Option(help: "Each target sample's N nearest neighbours (after a warm-up: cosine of its features; without: cosine of the centred pixels) count as similar, and every clustering batch pairs its first half with one neighbour each; the SPN's predictions give the other pairs (after a warm-up, far pairs are dissimilar first). auto: N = samples / (20·K), from 1 to 10; 0: none (with --warm-up-steps 0, the SPN's pairs alone: L2C as published).")
+    @Option(help: "Nearest neighbours N of each target sample called similar (by the cosine of the warmed-up features, or of the centred pixels without a warm-up); each clustering batch pairs its first half with one neighbour each, and the SPN gives the other pairs. auto: samples / (20·K), from 1 to 10; 0: none.")
     var neighbours: NeighbourPairing = .automatic
 
-    @Option(name: .customLong("warm-up-steps"), help: "Steps of a contrastive warm-up: before it learns the pairs, the clustering network's backbone learns on the unlabelled target to match each sample's two randomly changed views (affine, crop, jitter) among all views of the global batch; then the neighbours and far pairs laid over the SPN's come from its features. 0: a random start and the pixels' neighbours, L2C as published. Default \(ContrastiveWarmUp.defaultSteps) with an SPN on class-id data; 0 with --oracle-similarity and for alphabets.")
+    @Option(name: .customLong("warm-up-steps"), help: "Steps of a contrastive warm-up of the clustering network's backbone on the unlabelled target (two random views of each sample); its features then give the neighbours and the far pairs, called dissimilar. 0: a random start (L2C as published). Default \(ContrastiveWarmUp.defaultSteps) with an SPN on class-id data, 0 with --oracle-similarity and for alphabets.")
     var warmUpSteps: Int?
 
     func validate() throws {

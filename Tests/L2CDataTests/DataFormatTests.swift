@@ -1,7 +1,9 @@
 import Foundation
+import L2CBench
 import L2CData
+import L2CExperiments
+import L2CRun
 import L2CTensor
-import L2CTrain
 import XCTest
 
 /// Readers accept the standard formats and reject broken files with a message naming file and field.

@@ -1,7 +1,9 @@
 import Foundation
+import L2CBench
 import L2CData
+import L2CExperiments
+import L2CRun
 import L2CTensor
-import L2CTrain
 import XCTest
 
 /// Seeded fuzzing of every reader of user files: each gets 1,000 mutated inputs (truncations, bit flips,

@@ -1,6 +1,8 @@
 import Foundation
+import L2CBench
 import L2CData
-import L2CTrain
+import L2CExperiments
+import L2CRun
 import XCTest
 
 /// `l2c adapt` on real ranks: the cross-domain methods keep the distribution contract.

@@ -1,5 +1,8 @@
 import Foundation
-import L2CTrain
+import L2CBench
+import L2CData
+import L2CExperiments
+import L2CRun
 import XCTest
 
 /// `--restarts` on real ranks: candidates tried on the same batches, the lowest trial loss kept and trained from

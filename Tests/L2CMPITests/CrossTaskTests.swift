@@ -1,6 +1,8 @@
 import Foundation
+import L2CBench
 import L2CData
-import L2CTrain
+import L2CExperiments
+import L2CRun
 import XCTest
 
 /// The similarity network and the clustering network trained from its predictions, on real ranks.

@@ -1,5 +1,8 @@
 import Foundation
-import L2CTrain
+import L2CBench
+import L2CData
+import L2CExperiments
+import L2CRun
 import XCTest
 
 /// Failures on real ranks end the job fast and say where: a killed rank, a rank that stops making progress,

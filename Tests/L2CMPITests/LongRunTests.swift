@@ -1,5 +1,8 @@
 import Foundation
-import L2CTrain
+import L2CBench
+import L2CData
+import L2CExperiments
+import L2CRun
 import XCTest
 
 /// Long runs on real ranks: a run stopped by a signal saves its state and exits 3; resumed, it ends with the

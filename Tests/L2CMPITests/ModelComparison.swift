@@ -1,4 +1,7 @@
-import L2CTrain
+import L2CBench
+import L2CData
+import L2CExperiments
+import L2CRun
 
 /// How far two checkpoints of the same network are apart, for tests of runs that must agree to float rounding.
 extension Checkpoint.Contents {

@@ -1,7 +1,10 @@
+import L2CBench
 import L2CCluster
 import L2CComm
+import L2CData
+import L2CExperiments
+import L2CRun
 import L2CTensor
-import L2CTrain
 import XCTest
 
 /// The benchmark's concatenate-all-pairs head computes what the factorised head computes.

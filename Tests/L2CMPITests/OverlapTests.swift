@@ -1,5 +1,8 @@
 import Foundation
-import L2CTrain
+import L2CBench
+import L2CData
+import L2CExperiments
+import L2CRun
 import XCTest
 
 /// The gradient all-reduce overlapped with backward, on real ranks: buckets on a communication thread with

@@ -1,5 +1,8 @@
 import Foundation
-import L2CTrain
+import L2CBench
+import L2CData
+import L2CExperiments
+import L2CRun
 import XCTest
 
 /// The distribution contract, on real ranks: R ranks × batch B train the same model as 1 rank × batch R·B.

@@ -1,6 +1,9 @@
 import Foundation
+import L2CBench
+import L2CData
+import L2CExperiments
+import L2CRun
 import L2CTensor
-import L2CTrain
 import XCTest
 
 /// The distribution contract for the oneDNN ResNet: synchronised BatchNorm makes 2 ranks × 16 images train

@@ -1,7 +1,10 @@
 import Foundation
+import L2CBench
 import L2CComm
+import L2CData
+import L2CExperiments
+import L2CRun
 import L2CTensor
-import L2CTrain
 import XCTest
 
 /// The training state in process: optimizer tensors by name and a bit-exact continuation, the file's digest,

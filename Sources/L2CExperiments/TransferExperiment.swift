@@ -1,0 +1,215 @@
+import Foundation
+import L2CCluster
+import L2CComm
+import L2CData
+import L2CRun
+import L2CTensor
+
+/// `l2c transfer`: the whole cross-task protocol on one dataset split by classes.
+public struct TransferConfig: ExperimentConfig {
+    @FilePath public var data: String
+    public var model: Architecture = .lenet
+    public var auxiliaryClasses: [Int] = []
+    public var targetClasses: [Int] = []
+    public var loss: LossKind = .kcl
+    public var clusters = 5
+    public var oracleSimilarity = false
+    /// A trained similarity network to use instead of training one on the auxiliary classes (`l2c cluster --spn`).
+    @FilePath public var spnCheckpoint: String? = nil
+    /// Class-balanced SPN batches; nil draws batches from the whole auxiliary set.
+    public var balance: ClassBalance?
+    public var spnStatistics: SPNHead.Statistics = .batch
+    /// A cluster counts towards the estimate when it receives at least this share of the target samples.
+    public var minimumShare = 0.05
+    /// How the two networks train.
+    public var training = CrossTaskTraining()
+    @FilePath public var out: String? = nil
+    public var runPolicy = RunPolicy()
+    /// The command in training states: `transfer`, or `cluster` (an SPN from a file or the oracle).
+    public var command = "transfer"
+
+    public init(data: String) { self.data = data }
+
+    /// The cluster count's share is applied after training, to the scores.
+    public static let changeableOnResume: Set<String> = Set(["minimumShare", "out", "runPolicy"])
+        .union(CrossTaskTraining.changeableOnResume(under: "training"))
+}
+
+/// `l2c train-spn`: a similarity network on labelled classes (or alphabets), on its own.
+public struct SPNTrainingConfig: ExperimentConfig {
+    @FilePath public var data: String
+    public var model: Architecture = .lenet
+    /// The classes learnt (empty: all), or for an alphabet tree, the alphabets learnt.
+    public var classes: [Int] = []
+    public var alphabets: [String] = []
+    public var optimization = Optimization()
+    public var balance: ClassBalance?
+    @FilePath public var out: String? = nil
+    public var runPolicy = RunPolicy()
+
+    public init(data: String) { self.data = data }
+
+    public static let changeableOnResume: Set<String> = Set(["out", "runPolicy"]).union(Optimization.changeableOnResume(under: "optimization"))
+}
+
+public enum TransferExperiment {
+    public static func run(_ config: TransferConfig, communicator comm: any Communicator) throws -> [String: Any] {
+        let console = Console(rank: comm.rank)
+        let experiment = try ExperimentRun(config.command, config: config, out: config.out, policy: config.runPolicy, communicator: comm)
+        guard config.loss != .ce, let loss = config.loss.pairwise else { throw InputError("--loss", "transfer clusters with kcl or mcl") }
+        guard !config.targetClasses.isEmpty else { throw InputError("--target-classes", "name at least one class") }
+        let trainsSPN = !config.oracleSimilarity && config.spnCheckpoint == nil
+        guard !trainsSPN || !config.auxiliaryClasses.isEmpty else {
+            throw InputError("--aux-classes", "name the labelled auxiliary classes (or use --oracle-similarity)")
+        }
+        let overlap = Set(config.auxiliaryClasses).intersection(config.targetClasses)
+        guard overlap.isEmpty else { throw InputError("--target-classes", "classes \(overlap.sorted()) are also auxiliary classes") }
+        let (auxiliary, auxiliaryTest, targetTrain, targetTest) = try comm.checked("loading data") { () -> (Dataset?, Dataset?, Dataset, Dataset) in
+            let source = try DataSource.open(config.data)
+            let (train, test) = (try source.load(.train), try source.load(.test))
+            return (trainsSPN ? try train.restricted(to: config.auxiliaryClasses, option: "--aux-classes") : nil,
+                    trainsSPN ? try test.restricted(to: config.auxiliaryClasses, option: "--aux-classes") : nil,
+                    try train.restricted(to: config.targetClasses, option: "--target-classes"),
+                    try test.restricted(to: config.targetClasses, option: "--target-classes"))
+        }
+        try comm.requireAgreement("the target set size", Int64(targetTrain.count))
+        let log = try experiment.log()
+
+        var result: [String: Any] = ["k": config.clusters, "clusters_true": config.targetClasses.count, "loss_kind": config.loss.rawValue,
+                                     "oracle_similarity": config.oracleSimilarity]
+        let supervision: PairSupervision
+        let spn: SimilarityNetwork?
+        if let auxiliary {
+            let trained = try CrossTask.trainCheckedSimilarityNetwork(auxiliary, test: auxiliaryTest, architecture: config.model,
+                                                                      optimization: config.training.spnOptimization, balance: config.balance.map { ($0.classes, $0.samples) }, experiment: experiment)
+            result.merge(trained.checkSummary) { mine, _ in mine }
+            if let path = try experiment.saveModel("spn.safetensors", tensors: trained.stateTensors, metadata: spnMetadata(trained, auxiliary), reported: false) {
+                result["spn_checkpoint"] = path
+            }
+            spn = trained
+        } else if !config.oracleSimilarity, let path = config.spnCheckpoint {
+            spn = try comm.checked("loading the SPN") { () -> SimilarityNetwork in
+                let loaded = try SimilarityNetwork.load(path, communicator: comm)
+                let shape = [targetTrain.channels, targetTrain.height, targetTrain.width]
+                guard loaded.inputShape == shape else {
+                    throw InputError(path, "the SPN takes inputs of shape \(loaded.inputShape), \(config.data) has \(shape)")
+                }
+                return loaded
+            }
+            result["spn_checkpoint"] = path
+        } else {
+            spn = nil
+        }
+        if let spn {
+            let scores = CrossTask.similarityScores(spn, targetTest, globalBatch: config.training.clusterOptimization.globalBatch,
+                                                    statistics: config.spnStatistics, seed: config.training.clusterOptimization.seed, communicator: comm)
+            result["spn_precision_similar"] = JSONLine.round(scores.precision)
+            result["spn_recall_similar"] = JSONLine.round(scores.recall)
+            result["spn_f1_similar"] = JSONLine.round(scores.f1)
+            // What the best threshold would reach on the target (scored with its labels, as above; never used to train).
+            let targetBest = SimilarityCheck(heldOut: targetTest, globalBatch: config.training.clusterOptimization.globalBatch, ranks: comm.size,
+                                             seed: config.training.clusterOptimization.seed).score(spn, statistics: config.spnStatistics, communicator: comm)
+            result["spn_target_best_f1"] = JSONLine.round(targetBest.f1)
+            result["spn_target_best_threshold"] = JSONLine.round(targetBest.threshold)
+            console.log(String(format: "spn on the target test pairs: similar precision %.3f recall %.3f F1 %.3f at p = 0.5; best F1 %.3f (precision %.3f, recall %.3f) at p = %.3f",
+                               scores.precision, scores.recall, scores.f1, targetBest.f1, targetBest.precision, targetBest.recall, targetBest.threshold))
+            supervision = .network(spn, statistics: config.spnStatistics)
+        } else {
+            result["spn_f1_similar"] = NSNull()
+            supervision = .oracle
+        }
+        let run = try CrossTask.trainClusteringNetwork(
+            targetTrain, architecture: config.model, clusters: config.clusters, loss: loss, supervision: supervision,
+            optimization: config.training.clusterOptimization, restarts: config.training.restarts, pairing: config.training.neighbours, warmUp: config.training.warmUp, experiment: experiment)
+        let (model, steps, seconds) = (run.model, run.steps, run.seconds)
+        result.merge(run.restartRecord) { mine, _ in mine }
+        try experiment.finish()
+        let predictions = Evaluation.predict(model, targetTest, communicator: comm)
+        let scores = ClusteringMetrics.score(truth: targetTest.labels, predicted: predictions)
+        let bySize = ClusterCountEstimate(minimumShare: config.minimumShare).estimate(predictions)
+        var estimated = bySize
+        if let spn {
+            estimated = ClusterMerging.count(spn, targetTest, assignments: predictions, clusters: config.clusters,
+                                             globalBatch: config.training.clusterOptimization.globalBatch, statistics: config.spnStatistics,
+                                             minimumShare: config.minimumShare, seed: config.training.clusterOptimization.seed,
+                                             far: ClusterMerging.farSpace(run, targetTest, communicator: comm), communicator: comm)
+        }
+        result["clusters_above_share"] = bySize
+        let health = ClusteringHealth.measure(assignments: predictions, clusters: config.clusters, data: targetTest, supervision: supervision,
+                                              globalBatch: config.training.clusterOptimization.globalBatch, seed: config.training.clusterOptimization.seed,
+                                              communicator: comm)
+        result.merge(health.record) { mine, _ in mine }
+        if let warning = health.warning { console.log(warning) }
+        let kmeans = CrossTask.kMeansScores(targetTest, clusters: config.clusters, seed: config.training.clusterOptimization.seed)
+        console.log(String(format: "target test: acc %.4f nmi %.4f ari %.4f, %d clusters estimated (of %d true); k-means on pixels acc %.4f",
+                           scores.accuracy, scores.nmi, scores.ari, estimated, config.targetClasses.count, kmeans.accuracy))
+        result["acc"] = JSONLine.round(scores.accuracy)
+        result["nmi"] = JSONLine.round(scores.nmi)
+        result["ari"] = JSONLine.round(scores.ari)
+        result["clusters_used"] = scores.clustersUsed
+        result["clusters_estimated"] = estimated
+        result["kmeans_acc"] = JSONLine.round(kmeans.accuracy)
+        result["kmeans_nmi"] = JSONLine.round(kmeans.nmi)
+        if let spn {
+            let onFeatures = CrossTask.kMeansOnFeatures(spn.backbone, targetTest, clusters: config.clusters, seed: config.training.clusterOptimization.seed)
+            result["kmeans_spn_features_acc"] = JSONLine.round(onFeatures.accuracy)
+            console.log(String(format: "k-means on SPN features: acc %.4f", onFeatures.accuracy))
+        }
+        if let trunk = run.warmedUpTrunk {
+            let onFeatures = CrossTask.kMeansOnFeatures(trunk, targetTest, clusters: config.clusters, seed: config.training.clusterOptimization.seed, cosine: true)
+            result["kmeans_warm_up_features_acc"] = JSONLine.round(onFeatures.accuracy)
+            console.log(String(format: "k-means on the warm-up backbone's features (cosine): acc %.4f", onFeatures.accuracy))
+        }
+        result["steps"] = steps
+        result["images_per_sec"] = JSONLine.round(Double(steps * config.training.clusterOptimization.globalBatch) / max(seconds, 1e-9), digits: 4)
+        let globalBatch = config.training.clusterOptimization.globalBatch
+        log.write(experiment.report(result, globalBatch: globalBatch).merging(["phase": "result"]) { mine, _ in mine })
+        try experiment.saveModel(tensors: model.stateTensors, metadata: ModelCard(
+            architecture: config.model, outputs: config.clusters, channels: targetTrain.channels, height: targetTrain.height, width: targetTrain.width,
+            loss: config.loss.rawValue, extra: ["classes": config.targetClasses.map(String.init).joined(separator: ",")]).metadata)
+        return experiment.report(result, globalBatch: globalBatch)
+    }
+
+    /// `l2c train-spn`: a similarity network on labelled classes, saved as OUT/spn.safetensors and scored on the
+    /// pairs of the same classes' test split.
+    /// `alphabets`: on an image-folder tree root/<alphabet>/<character>/, learn the characters of these alphabets
+    /// and score on the others' (unseen classes, as the target of cross-task transfer will be).
+    public static func trainSimilarityNetwork(_ config: SPNTrainingConfig, communicator comm: any Communicator) throws -> [String: Any] {
+        let (data, model, classes, alphabets, optimization) = (config.data, config.model, config.classes, config.alphabets, config.optimization)
+        let balance = config.balance.map { (classes: $0.classes, samples: $0.samples) }
+        let experiment = try ExperimentRun("train-spn", config: config, out: config.out, policy: config.runPolicy, communicator: comm)
+        let (all, test) = try comm.checked("loading data") { () -> (Dataset, Dataset) in
+            let source = try DataSource.open(data)
+            if !alphabets.isEmpty {
+                let others = try source.alphabetNames().filter { !alphabets.contains($0) }
+                let train = try source.alphabets(alphabets).dataset
+                return (train, others.isEmpty ? train : try source.alphabets(others).dataset)
+            }
+            let train = try source.load(.train), test = try source.load(.test)
+            return classes.isEmpty ? (train, test) : (try train.restricted(to: classes, option: "--classes"), try test.restricted(to: classes, option: "--classes"))
+        }
+        let train = all
+        try comm.requireAgreement("the training set size", Int64(train.count))
+        _ = try experiment.log()
+        let start = Date()
+        // Checked while it trains on held-out classes (alphabets: a tenth of the characters), or on the test split.
+        let network = try CrossTask.trainCheckedSimilarityNetwork(train, test: alphabets.isEmpty ? test : nil, architecture: model,
+                                                                  optimization: optimization, balance: balance, experiment: experiment)
+        try experiment.finish()
+        let seconds = Date().timeIntervalSince(start)
+        let scores = CrossTask.similarityScores(network, test, globalBatch: optimization.globalBatch, statistics: .batch,
+                                                seed: optimization.seed, communicator: comm)
+        let result: [String: Any] = ["spn_precision_similar": JSONLine.round(scores.precision), "spn_recall_similar": JSONLine.round(scores.recall),
+                                     "spn_f1_similar": JSONLine.round(scores.f1),
+                                     // The classes learnt: their labels, or for alphabets (hundreds of characters) their number.
+                                     "classes": alphabets.isEmpty ? train.classes as Any : train.classes.count,
+                                     "train_seconds": JSONLine.round(seconds, digits: 4)].merging(network.checkSummary) { a, _ in a }
+        try experiment.saveModel("spn.safetensors", tensors: network.stateTensors, metadata: spnMetadata(network, train))
+        return experiment.report(result, globalBatch: optimization.globalBatch)
+    }
+
+    static func spnMetadata(_ network: SimilarityNetwork, _ data: Dataset) -> [String: String] {
+        ["format": "l2c-spn-1", "model": network.architecture.rawValue, "channels": "\(data.channels)", "height": "\(data.height)",
+         "width": "\(data.width)", "classes": data.classes.map(String.init).joined(separator: ",")].merging(network.checkMetadata) { a, _ in a }
+    }
+}
