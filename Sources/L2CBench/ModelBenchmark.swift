@@ -37,8 +37,8 @@ public enum ModelBenchmark {
         }
     }
 
-    /// Runs the benchmark on batches from `source` (nil: one fixed synthetic batch).
-    public static func run(_ options: Options, source: (any BatchSource)? = nil, communicator comm: any Communicator,
+    /// Runs the benchmark on batches from `input` (nil: one fixed synthetic batch).
+    public static func run(_ options: Options, input: (any PhaseInput)? = nil, communicator comm: any Communicator,
                            log: (String) -> Void) throws -> [String: Any] {
         guard options.batchSize % comm.size == 0 else {
             throw InputError("--batch-size", "global batch \(options.batchSize) is not divisible by the \(comm.size) ranks")
@@ -48,61 +48,42 @@ public enum ModelBenchmark {
         guard options.imageSize >= 8 else { throw InputError("--image-size", "needs at least 8 pixels, got \(options.imageSize)") }
         let local = options.batchSize / comm.size
         let stem = ResNet.Stem.forImageSize(options.imageSize)
+        // The network, optimiser and step of `l2c train --loss ce` on a ResNet: SGD with momentum and weight decay.
         var optimization = Optimization()
-        optimization.precision = options.precision
-        let precision = try optimization.resolvedPrecision(Architecture(rawValue: options.model.rawValue)!, communicator: comm)
-        var rng = RandomGenerator(seed: options.seed)
-        let trunk = options.model.trunk(stem: stem, precision: precision, rng: &rng,
-                                        communicator: options.synchronizedBatchNorm ? TimedCommunicator(comm, into: .batchNorm) : nil)
-        let head = Linear(options.model.features, options.classes, rng: &rng)
-        let layers = flatten(trunk) + [("fc", head)]
-        let parameters = trunk.parameters + head.parameters.map { (name: "fc.\($0.name)", parameter: $0.parameter) }
-        let optimizer = SGD(learningRate: 0.01, momentum: 0.9, weightDecay: 1e-4)
-        let synthetic = SyntheticBatch(batch: local, channels: 3, size: options.imageSize, classes: options.classes, seed: options.seed &+ UInt64(comm.rank))
-        let source = source ?? synthetic
+        (optimization.optimizer, optimization.learningRate, optimization.momentum, optimization.weightDecay) = (.sgd, 0.01, 0.9, 1e-4)
+        (optimization.precision, optimization.synchronizedBatchNorm) = (options.precision, options.synchronizedBatchNorm)
+        let architecture = Architecture(rawValue: options.model.rawValue)!
+        let precision = try optimization.resolvedPrecision(architecture, communicator: comm)
+        let built = try optimization.build(architecture, channels: 3, height: options.imageSize, width: options.imageSize, outputs: options.classes,
+                                           seed: options.seed, communicator: comm)
+        // With --profile each top-level layer (each residual block) is timed on its own; the computation is the same.
+        let layers = flatten(built).map { (name: $0.name, layer: options.profile ? TimedLayer($0.layer) as any Layer : $0.layer) }
+        let model = options.profile ? Sequential(layers.map { ($0.name, $0.layer) }) : built
+        let parameters = model.parameters
+        let step = TrainingStep(parameters: parameters, overlapping: model, optimizer: optimization.makeOptimizer(), exchange: options.exchange,
+                                controls: 0, communicator: comm)
+        defer { step.close() }
+        let source = input ?? SyntheticInput(batch: local, size: options.imageSize, classes: options.classes, seed: options.seed, communicator: comm)
+        var read: (images: Tensor, globalLabels: [Int])?
+        let body = Phase.step(model, CrossEntropyObjective(), communicator: comm) { batch in
+            (read!.images, ObjectiveTargets(batch.pass, labels: Array(comm.share(of: read!.globalLabels))))
+        }
 
-        var forwardTime = [Double](repeating: 0, count: layers.count)
-        var backwardTime = [Double](repeating: 0, count: layers.count)
         var stepTimes: [Double] = []
         var waitTimes: [Double] = []
-        let flat = FlatParameters(parameters)
-        let reducer = GradientReducer(flat: flat, parameters: parameters, communicator: comm, exchange: options.exchange)
-        defer { reducer.close() }
-        reducer.watch(layers.map(\.layer))
         var timers: [StepTimer] = [], threadCPU: [Double] = []
-        for step in 0..<(options.warmupSteps + options.steps) {
-            let timed = step >= options.warmupSteps
+        for index in 0..<(options.warmupSteps + options.steps) {
+            let timed = index >= options.warmupSteps
+            if index == options.warmupSteps { for case let layer as TimedLayer in layers.map(\.layer) { layer.reset() } }
             comm.barrier()
             let waitStart = now()
-            let (images, labels) = try comm.checked("reading the input batch") { try source.next() }
-            let start = now()
             let timer = StepTimer()
-            var x = images
-            for (i, entry) in layers.enumerated() {
-                let t = now()
-                x = entry.layer.forward(x, Pass(training: true, step: step))
-                if timed { forwardTime[i] += now() - t }
-            }
-            timer.lap(.forward)
-            let (_, gradLogits) = CrossEntropy.evaluate(logits: x, labels: labels, communicator: comm)
-            timer.lap(.loss)
-            var g = gradLogits
-            for (i, entry) in layers.enumerated().reversed() {
-                let t = now()
-                g = entry.layer.backward(g)
-                if timed { backwardTime[i] += now() - t }
-                reducer.backwardFinished(entry.layer)
-            }
-            timer.lap(.backward)
-            var noControl: [Float] = []
-            let exchange = reducer.finish(control: &noControl)
-            timer.add(.allReduce, exchange.allReduceSeconds)
-            timer.add(.allReduceExposed, exchange.exposedSeconds)
-            threadCPU.append(exchange.threadCPUSeconds)
-            timer.start()
-            optimizer.step(parameters)
-            flat.zeroGradients()
-            timer.lap(.optimizer)
+            let batch = StepBatch(step: index, epoch: 0, localIndices: [], globalIndices: [],
+                                  pass: Pass(training: true, sampleOffset: comm.rank * local, step: index), timer: timer)
+            read = try source.batch(batch, communicator: comm)
+            let start = now()
+            let done = try step.run(batch, learningRate: optimization.learningRate, body)
+            threadCPU.append(done.exchange.threadCPUSeconds)
             if timed { timers.append(timer) }
             comm.barrier()
             if timed {
@@ -110,6 +91,7 @@ public enum ModelBenchmark {
                 waitTimes.append(start - waitStart)
             }
         }
+        let reducer = step.reducer
 
         let median = Self.median(stepTimes)
         let meanStep = stepTimes.reduce(0, +) / Double(stepTimes.count)
@@ -129,8 +111,9 @@ public enum ModelBenchmark {
         let hosts = comm.hostCount()
         if options.profile && comm.rank == 0 {
             let total = { (part: StepTimer.Part) in timers.map { $0.seconds[part] ?? 0 }.reduce(0, +) }
-            log(profileTable(layers.map(\.name) + ["allreduce (exposed)", "optimizer"], forwardTime + [0, 0],
-                             backwardTime + [total(.allReduceExposed), total(.optimizer)], steps: options.steps))
+            let timed = layers.map { $0.layer as! TimedLayer }
+            log(profileTable(layers.map(\.name) + ["allreduce (exposed)", "optimizer"], timed.map(\.forwardSeconds) + [0, 0],
+                             timed.map(\.backwardSeconds) + [total(.allReduceExposed), total(.optimizer)], steps: options.steps))
         }
         // The step's breakdown: medians per step of each part.
         var breakdown: [String: Any] = ["allreduce_thread_cpu_seconds": JSONLine.round(Self.median(threadCPU), digits: 4)]
@@ -140,14 +123,14 @@ public enum ModelBenchmark {
         return breakdown.merging(["model": options.model.rawValue, "stem": stem.rawValue, "image_size": options.imageSize,
                 "batch_size": options.batchSize, "ranks": comm.size, "hosts": hosts, "threads": threads, "steps": options.steps,
                 "batchnorm": options.synchronizedBatchNorm ? "global" : "local",
-                "input": source is SyntheticBatch ? "synthetic" : "images",
+                "input": source is SyntheticInput ? "synthetic" : "images",
                 "step_seconds_median": JSONLine.round(median, digits: 4),
                 "overlap": reducer.overlap, "bucket_mb": options.exchange.bucketMegabytes, "allreduce_precision": options.exchange.precision.rawValue, "buckets": reducer.buckets.count,
 
                 "input_wait_seconds_mean": JSONLine.round(meanWait, digits: 4),
                 "forward_gflop_per_image": JSONLine.round(forwardFlops / 1e9, digits: 4),
                 "parameters": parameters.map { $0.parameter.value.count }.reduce(0, +),
-                "batchnorm_layers": trunk.buffers.filter { $0.name.hasSuffix("running_mean") }.count,
+                "batchnorm_layers": model.buffers.filter { $0.name.hasSuffix("running_mean") }.count,
                 "images_per_sec": JSONLine.round(imagesPerSecond, digits: 4),
                 "gflops": JSONLine.round(gflops, digits: 4),
                 "peak_gflops": JSONLine.round(peak, digits: 4),
@@ -158,12 +141,18 @@ public enum ModelBenchmark {
                 "peak_rss_mb": Int(peakMemory)]) { a, _ in a }
     }
 
+    // MARK: the input pipeline alone
+
     /// Throughput of the input pipeline alone: batches pulled as fast as the workers deliver them.
-    public static func runInput(_ options: Options, source: any BatchSource, communicator comm: any Communicator) throws -> [String: Any] {
-        for _ in 0..<options.warmupSteps { _ = try source.next() }
+    public static func runInput(_ options: Options, input: any PhaseInput, communicator comm: any Communicator) throws -> [String: Any] {
+        func read(_ index: Int) throws {
+            _ = try input.batch(StepBatch(step: index, epoch: 0, localIndices: [], globalIndices: [], pass: Pass(training: true, step: index),
+                                          timer: StepTimer()), communicator: comm)
+        }
+        for index in 0..<options.warmupSteps { try read(index) }
         comm.barrier()
         let start = now()
-        for _ in 0..<options.steps { _ = try source.next() }
+        for index in options.warmupSteps..<(options.warmupSteps + options.steps) { try read(index) }
         comm.barrier()
         let seconds = now() - start
         return ["input": "images", "image_size": options.imageSize, "batch_size": options.batchSize, "ranks": comm.size,
@@ -171,9 +160,11 @@ public enum ModelBenchmark {
                 "peak_rss_mb": Int(comm.max(Int64(LossBenchmark.peakResidentMegabytes())))]
     }
 
+    // MARK: layers, tables, clocks
+
     /// Top-level layers, with each residual stage opened into its blocks ("layer1.0", …).
-    static func flatten(_ trunk: Sequential) -> [(name: String, layer: any Layer)] {
-        trunk.layers.flatMap { entry -> [(name: String, layer: any Layer)] in
+    static func flatten(_ network: Sequential) -> [(name: String, layer: any Layer)] {
+        network.layers.flatMap { entry -> [(name: String, layer: any Layer)] in
             guard let stage = entry.layer as? Sequential else { return [entry] }
             return stage.layers.map { (name: "\(entry.name).\($0.name)", layer: $0.layer) }
         }
@@ -197,17 +188,57 @@ public enum ModelBenchmark {
     static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 }
 
-/// One fixed random batch: the input pipeline taken out of the measurement.
-final class SyntheticBatch: BatchSource {
+/// One fixed random batch of RGB images on every rank (each rank its own): the input pipeline taken out of the
+/// measurement.
+final class SyntheticInput: PhaseInput {
     let images: Tensor
-    let labels: [Int]
+    let globalLabels: [Int]
+    let size: Int
 
-    init(batch: Int, channels: Int, size: Int, classes: Int, seed: UInt64) {
-        var rng = RandomGenerator(seed: seed)
-        images = Tensor(shape: [batch, channels, size, size])
+    init(batch: Int, size: Int, classes: Int, seed: UInt64, communicator comm: any Communicator) {
+        self.size = size
+        var rng = RandomGenerator(seed: seed &+ UInt64(comm.rank))
+        images = Tensor(shape: [batch, 3, size, size])
         for i in 0..<images.count { images[i] = rng.normal() }
-        labels = (0..<batch).map { _ in Int(rng.next() % UInt64(classes)) }
+        // Every rank's labels, each from its own stream, so that each rank knows the whole global batch's.
+        globalLabels = (0..<comm.size).flatMap { rank in
+            var labelRNG = RandomGenerator(seed: seed &+ UInt64(rank), stream: 1)
+            return (0..<batch).map { _ in Int(labelRNG.next() % UInt64(classes)) }
+        }
     }
 
-    func next() throws -> (images: Tensor, labels: [Int]) { (images, labels) }
+    var count: Int { globalLabels.count }
+    var labels: [Int] { globalLabels }
+    var channels: Int { 3 }
+    var height: Int { size }
+    var width: Int { size }
+    var source: String { "synthetic" }
+
+    func batch(_ step: StepBatch, communicator: any Communicator) throws -> (images: Tensor, globalLabels: [Int]) { (images, globalLabels) }
+}
+
+/// A layer with its forward and backward time summed, for `l2c bench --profile`.
+final class TimedLayer: Layer {
+    let inner: any Layer
+    private(set) var forwardSeconds = 0.0
+    private(set) var backwardSeconds = 0.0
+
+    init(_ inner: any Layer) { self.inner = inner }
+
+    func reset() { (forwardSeconds, backwardSeconds) = (0, 0) }
+
+    func forward(_ x: Tensor, _ pass: Pass) -> Tensor {
+        let start = ModelBenchmark.now()
+        defer { forwardSeconds += ModelBenchmark.now() - start }
+        return inner.forward(x, pass)
+    }
+
+    func backward(_ dy: Tensor) -> Tensor {
+        let start = ModelBenchmark.now()
+        defer { backwardSeconds += ModelBenchmark.now() - start }
+        return inner.backward(dy)
+    }
+
+    var parameters: [(name: String, parameter: Parameter)] { inner.parameters }
+    var buffers: [(name: String, tensor: Tensor)] { inner.buffers }
 }

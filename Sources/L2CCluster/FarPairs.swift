@@ -4,9 +4,9 @@ import L2CTensor
 /// Pair supervision that calls the pairs of a global batch that lie far apart in a feature space dissimilar:
 ///   S_ij = −1 when f̂_a · f̂_b < c_far (a, b the samples at batch positions i, j, f̂ their unit feature rows);
 ///   otherwise the base supervision's S_ij.
-/// With K balanced classes only 1/K of all pairs share a class, and fewer of the farther half. Laid over the SPN's
-/// pairs on the contrastively warmed-up features, it lifted Fashion-MNIST 5–9 (K = 5) from 0.681 to 0.827 (README,
-/// "Contrastive warm-up and the target's geometry"; the precision of the far pairs themselves was not measured).
+/// With K balanced classes only 1/K of all pairs share a class, and fewer of the farther half. What it lifts, laid
+/// over the SPN's pairs on the contrastively warmed-up features, is in the README ("Contrastive warm-up and the
+/// target's geometry").
 public struct FarPairs: PairSimilarity {
     /// The unit feature rows of all samples and the cosine below which a pair counts as far.
     public struct Space: Sendable {

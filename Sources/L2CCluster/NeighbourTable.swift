@@ -48,8 +48,7 @@ public struct NeighbourTable: Sendable {
 
     /// The neighbours the clustering trusts: a class of N/K samples lends each sample the nearest 1/20 of it,
     ///   k = clamp(N / (20·K), 1, 10).
-    /// Measured on the pixels (README, "Neighbour pairs"): 20 images per glyph give k = 1 (92% of the neighbours
-    /// share the class; k = 5: 79%), Fashion-MNIST's 6,000 per class k = 10 (93%).
+    /// How often such neighbours share their class is measured in the README ("Neighbour pairs").
     public static func trustedCount(samples: Int, clusters: Int) -> Int {
         min(10, max(1, samples / (20 * max(clusters, 1))))
     }

@@ -16,7 +16,7 @@ public enum BadImagePolicy: String, Sendable, CaseIterable {
 /// (batch, position) tasks in order and write straight into one of `prefetch` batch buffers; a buffer is
 /// refilled only after the trainer has asked for the batch after it. Augmentation is keyed by (seed, epoch,
 /// sample), so the batches are the same whatever the worker count.
-public final class ImageBatchLoader: BatchSource {
+public final class ImageBatchLoader {
     private let state: LoaderState
     private var threads: [Thread] = []
 

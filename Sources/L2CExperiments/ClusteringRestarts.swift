@@ -5,23 +5,21 @@ import L2CTensor
 
 /// Several initialisations of a clustering network tried briefly, the one whose pairwise loss falls lowest kept.
 ///
-/// Trained from a weak SPN's pairs, where the clustering network ends up depends on where it started: on
-/// Fashion-MNIST 5–9 with one SPN, six seeds gave ACC 0.47–0.73. The loss at the end does not tell them apart
-/// (the worst run ended lowest), but the loss early on does: its mean over steps 500–1,000 ranked the six runs
-/// exactly as their ACC (README, "Restarts"). So each candidate trains for `trialSteps` on the same batches,
+/// Trained from a weak SPN's pairs, where the clustering network ends up depends on where it started. The loss at
+/// the end does not tell the starts apart, but the loss early on does (README, "Restarts", has the measurements).
+/// So each candidate trains for `trialSteps` on the same batches,
 /// the criterion is its mean loss over the trial's second half, and the winner trains from its start for the
 /// whole run (its first `trialSteps` repeat its trial exactly). Labels are never used.
 public struct ClusteringRestarts: Encodable, Sendable, Equatable {
     /// Candidates; 1 trains the first one without a trial.
     public var count: Int
 
-    /// Three candidates: measured to lift the Fashion-MNIST runs that merged classes (README, "Restarts").
+    /// Three candidates (the README's "Restarts" says what they lift).
     public static let defaultCount = 3
 
     public init(count: Int = ClusteringRestarts.defaultCount) { self.count = count }
 
-    /// Runs shorter than this train one initialisation: their early losses are noise. (Measured on MNIST-5k's
-    /// 375-step runs: a 100-step trial picked an initialisation that reached ACC 0.594 where the first reached 0.706.)
+    /// Runs shorter than this train one initialisation: their early losses are noise (README, "Restarts").
     public static let minimumSteps = 2_000
 
     /// Whether a run of `totalSteps` tries its candidates.

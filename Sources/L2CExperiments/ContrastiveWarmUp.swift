@@ -12,11 +12,9 @@ import L2CTensor
 /// pairs comes from the backbone's features (`CrossTask.targetGeometry`): neighbours similar, pairs below the
 /// median cosine dissimilar.
 ///
-/// An SPN learnt on other classes sees little of the target's structure (Fashion-MNIST 5–9: its pairs rank
-/// same-class pairs worse than the pixels' cosine does); the target's own images teach a backbone what varies
-/// within a class. Measured (README, "Contrastive warm-up and the target's geometry"): the warm-up alone, with the
-/// SPN's and the pixel neighbours' pairs, did not lift Fashion-MNIST K = 5 (mean 0.674 against 0.681); with the far
-/// pairs of its features it does.
+/// An SPN learnt on other classes sees little of the target's structure; the target's own images teach a backbone
+/// what varies within a class. The warm-up lifts the clustering together with the far pairs of its features, not
+/// alone (README, "Contrastive warm-up and the target's geometry").
 public struct ContrastiveWarmUp: Encodable, Sendable, Equatable {
     /// Optimisation steps of the warm-up (0: the clustering network starts from a random backbone).
     public var steps: Int
@@ -25,15 +23,15 @@ public struct ContrastiveWarmUp: Encodable, Sendable, Equatable {
 
     public static let off = ContrastiveWarmUp(steps: 0)
 
-    /// The default with an SPN on class-id data (`transfer`, `cluster`): 40–45 s of LeNet on 2 cores.
+    /// The default with an SPN on class-id data (`transfer`, `cluster`).
     public static let defaultSteps = 1000
 
     /// Width of the projection the loss sees.
     public static let projectionWidth = 128
 
     /// The two views' random changes: SampleAugmentation's affine, padded crop and intensity jitter (flips are not
-    /// label-preserving for digits and letters). Without the jitter, views match by their overall intensity, and
-    /// K-means on the backbone's features falls from 0.85 to 0.59 (Fashion-MNIST 5–9, PyTorch prototype, README).
+    /// label-preserving for digits and letters). Without the jitter, views match by their overall intensity (README,
+    /// "Contrastive warm-up and the target's geometry").
     public static let augmentation = SampleAugmentation(transforms: [.affine, .crop, .jitter])
 
     /// Seed streams of the two views (the same sample at the same step gets two different draws).

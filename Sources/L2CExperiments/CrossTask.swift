@@ -21,6 +21,8 @@ public enum CrossTask {
     /// 20 + 20-class set of 10 images each (README, "Defaults").
     public static let stepBudget = 200
 
+    // MARK: the similarity network
+
     /// A similarity network on `data`, checked on held-out data (`SimilarityCheck.split`). With held-out classes,
     /// it first learns the others under the check (phase "spn.check"), which finds the best length; then it learns
     /// all of `data` for that length, scaled to the whole set (phase "spn"), so that no auxiliary class is lost
@@ -139,6 +141,8 @@ public enum CrossTask {
         experiment.complete(network.phase(name, optimization: optimization, sampleCount: data.count), record: network.checkRecord)
         return network
     }
+
+    // MARK: the clustering network
 
     /// Trains a clustering network with K outputs on `data` (labels unused unless `supervision` is `.oracle`),
     /// as the run's phase `phase`. With more than one of `restarts`, the candidates' trials come first
@@ -272,6 +276,8 @@ public enum CrossTask {
             return (input, ObjectiveTargets(batch.pass, similarity: similarity))
         }
     }
+
+    // MARK: scores
 
     /// Calls `body(a, b, similar)` for the ordered pairs (a ≠ b) of samples inside the global batches of a seeded
     /// shuffle of `data` whose outer sample belongs to this rank, with the network's prediction for the pair.

@@ -5,54 +5,6 @@ import L2CData
 import L2CRun
 import L2CTensor
 
-/// How `l2c adapt` trains across domains (a labelled source, an unlabelled target with the same classes).
-public enum AdaptationMethod: String, CaseIterable, Sendable, Encodable {
-    /// Cross-entropy on the source only.
-    case sourceOnly = "source-only"
-    /// + a domain classifier behind gradient reversal (Ganin & Lempitsky).
-    case dann
-    /// + KCL/MCL over all pairs of the global target batch, labelled by a frozen similarity network (L2C's CCN+).
-    case ccnPlus = "ccn+"
-    /// CCN+ and DANN together (CCN++).
-    case ccnPlusPlus = "ccn++"
-
-    var adversarial: Bool { self == .dann || self == .ccnPlusPlus }
-    var clusters: Bool { self == .ccnPlus || self == .ccnPlusPlus }
-}
-
-/// `l2c adapt`: the cross-domain protocol.
-public struct AdaptConfig: ExperimentConfig {
-    @FilePath public var source: String
-    @FilePath public var target: String
-    public var model: Architecture = .lenet
-    public var method: AdaptationMethod = .ccnPlus
-    public var loss: LossKind = .kcl
-    /// A trained similarity network; nil trains one on the source's labels first (phase "spn").
-    @FilePath public var spnCheckpoint: String? = nil
-    /// λ_lco, the weight of the clustering loss on the target.
-    public var clusteringWeight = 1.0
-    /// λ_d, the weight of the domain loss.
-    public var domainWeight = 1.0
-    /// Both domains resized (IDX, CSV) or decoded (image folders) to this size; nil: the source's size (224 for folders).
-    public var imageSize: Int?
-    public var batchNorm: DomainBatchNorm = .perDomain
-    /// Backbone weights from a safetensors file (`--init`), the classifier head skipped.
-    @FilePath public var initialWeights: String? = nil
-    public var spnOptimization = Optimization()
-    public var optimization = Optimization()
-    @FilePath public var out: String? = nil
-    public var runPolicy = RunPolicy()
-
-    public init(source: String, target: String) {
-        self.source = source
-        self.target = target
-    }
-
-    public static let changeableOnResume: Set<String> = Set(["out", "runPolicy"])
-        .union(Optimization.changeableOnResume(under: "spnOptimization"))
-        .union(Optimization.changeableOnResume(under: "optimization"))
-}
-
 public enum DomainAdaptation {
     /// DANN's schedule of the reversed gradient's weight over training progress p ∈ [0, 1]: 2/(1 + e^(−10p)) − 1.
     public static func reversalWeight(progress p: Double) -> Float { Float(2 / (1 + exp(-10 * p)) - 1) }
@@ -214,6 +166,8 @@ public enum DomainAdaptation {
         _ = try statistics.map { try $0.withTarget(write) } ?? write()
         return experiment.report(result, globalBatch: globalBatch)
     }
+
+    // MARK: the domains' data and scores
 
     /// Source and target, train and test splits, at one image size: `--image-size`, or the source's. Image folders
     /// (Office-31's `<domain>/images/<class>/`) are decoded at that size and must name the same classes.

@@ -4,10 +4,8 @@ import L2CRun
 /// Whether the clustering network's batches pair target samples with their nearest neighbours, which its pair
 /// targets then call similar (`NeighbourPairs`; `--neighbours`).
 ///
-/// An SPN learnt on a few auxiliary classes calls few pairs of unseen classes similar, and few of those rightly
-/// (Fashion-MNIST 5–9: 5% of the pairs, 39% right); a sample's nearest neighbours in pixel space mostly share its
-/// class (93%). Measured (README, "Neighbour pairs"): MNIST-5k 0–4 → 5–9 mean ACC 0.719 → 0.782 (3 seeds), the glyph
-/// benchmark 0.695 → 0.711 (seed 1), Fashion-MNIST 0–4 → 5–9 0.670 → 0.681 (3 seeds, within their spread).
+/// An SPN learnt on a few auxiliary classes calls few pairs of unseen classes similar, and few of those rightly,
+/// while a sample's nearest neighbours mostly share its class. The README's "Neighbour pairs" has the measurements.
 public struct NeighbourPairing: Sendable, Equatable, CustomStringConvertible, Encodable {
     /// Neighbours per sample; nil: `NeighbourTable.trustedCount` of the target, 0: the SPN's pairs alone.
     public var count: Int?

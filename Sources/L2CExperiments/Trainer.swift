@@ -49,8 +49,8 @@ public final class Trainer {
         let experiment = try ExperimentRun("train", config: config, out: config.out, policy: config.runPolicy, communicator: comm)
 
         let firstStep = experiment.session.resumePoint("train")?.step ?? 0
-        let (train, test) = try comm.checked("loading data") { () -> (any TrainingInput, Dataset?) in
-            let train: any TrainingInput
+        let (train, test) = try comm.checked("loading data") { () -> (any PhaseInput, Dataset?) in
+            let train: any PhaseInput
             let data = try DataSource.open(config.data, labelColumn: config.labelColumn)
             if data.format.streams {
                 guard config.optimization.augmentation == .none else {
@@ -102,7 +102,7 @@ public final class Trainer {
         return report
     }
 
-    private func validate(_ train: any TrainingInput) throws {
+    private func validate(_ train: any PhaseInput) throws {
         guard config.clusters >= 1 else { throw InputError("--clusters", "must be at least 1, got \(config.clusters)") }
         guard train.count >= communicator.size else {
             throw InputError("--data", "\(config.data) has \(train.count) training samples but the job has \(communicator.size) ranks")

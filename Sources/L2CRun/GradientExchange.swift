@@ -6,7 +6,7 @@ public struct GradientExchange: Sendable, Equatable {
     /// of every gradient after backward).
     public var overlap = true
     /// Size of one all-reduce bucket. Small buckets keep little gradient traffic queued ahead of synchronised
-    /// BatchNorm's small collectives in backward (same links): 0.5 MB was the fastest of 0.25–4 MB on 1 Gbit/s
+    /// BatchNorm's small collectives in backward (same links); the default was the fastest size measured
     /// (BENCHMARKS.md, "Overlapping the gradient all-reduce").
     public var bucketMegabytes = 0.5
 

@@ -187,9 +187,9 @@ public final class GradientReducer: BackwardObserver {
         /// that little gradient traffic queues ahead of synchronised BatchNorm's small collectives on the same links.
         static let maxInFlight = 4
         /// Polls for progress back off from the first to the second while nothing starts or completes: a
-        /// blocking all-reduce would spin on a core the compute threads need. (Measured on 2 fake hosts over
-        /// 1 Gbit/s, BENCHMARKS.md: 4 × 0.5 MB in flight and ≤ 200 µs between polls were the fastest; more bytes in
-        /// flight delayed BatchNorm's collectives behind them, longer sleeps left the link idle.)
+        /// blocking all-reduce would spin on a core the compute threads need. More bytes in flight delay BatchNorm's
+        /// collectives behind them, longer sleeps leave the link idle (BENCHMARKS.md, "Overlapping the gradient
+        /// all-reduce", has the measurements).
         static let pollMicroseconds: (first: UInt32, last: UInt32) = (20, 200)
 
         private func serve() {

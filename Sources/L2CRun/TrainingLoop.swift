@@ -14,6 +14,10 @@ public struct StepBatch {
     public let pass: Pass
     /// The body marks its laps here (input, forward, loss, backward) for the step's time breakdown.
     public let timer: StepTimer
+
+    public init(step: Int, epoch: Int, localIndices: ArraySlice<Int>, globalIndices: ArraySlice<Int>, pass: Pass, timer: StepTimer) {
+        (self.step, self.epoch, self.localIndices, self.globalIndices, self.pass, self.timer) = (step, epoch, localIndices, globalIndices, pass, timer)
+    }
 }
 
 /// The data-parallel optimisation loop shared by every trainer: sharded global batches, zeroed gradients,
@@ -27,10 +31,9 @@ public final class TrainingLoop {
     public let phase: String
     let optimization: Optimization
     let parameters: [(name: String, parameter: Parameter)]
-    /// The parameters' values and gradients, moved into one buffer each when the loop is set up.
-    let flat: FlatParameters
-    let reducer: GradientReducer
-    let optimizer: any Optimizer
+    /// The step every iteration runs; setting it up moves the parameters into one buffer each.
+    let stepper: TrainingStep
+    var optimizer: any Optimizer { stepper.optimizer }
     let session: RunSession
     let log: MetricsLog
     /// What the loop trains, and what it saves of it.
@@ -48,9 +51,9 @@ public final class TrainingLoop {
         self.phase = phase.name
         optimization = phase.optimization
         parameters = phase.parameters
-        flat = FlatParameters(parameters, spare: StopSignal.handled.count + 1)
-        reducer = GradientReducer(flat: flat, parameters: parameters, communicator: comm, exchange: session.policy.gradientExchange)
-        if let model = phase.overlapping { reducer.watch(model) }
+        // Stop requests (one slot per signal) and rank 0's "a state is due by time" ride on the gradients.
+        stepper = TrainingStep(parameters: parameters, overlapping: phase.overlapping, optimizer: phase.optimization.makeOptimizer(),
+                               exchange: session.policy.gradientExchange, controls: StopSignal.handled.count + 1, communicator: comm)
         self.session = session
         self.log = log
         console = Console(rank: comm.rank)
@@ -61,7 +64,6 @@ public final class TrainingLoop {
             throw InputError("--batch-size", "global batch \(self.schedule.globalBatch) is not divisible by the \(comm.size) ranks")
         }
         steps = try optimization.plannedSteps(batchesPerEpoch: self.schedule.batchesPerEpoch)
-        optimizer = optimization.makeOptimizer()
     }
 
     public var localBatch: Int { schedule.globalBatch / communicator.size }
@@ -114,7 +116,7 @@ public final class TrainingLoop {
         let learningRates = optimization.schedule(totalSteps: steps)
         session.watchdog.arm(label: label, step: first)
         defer { session.watchdog.disarm() }
-        defer { reducer.close() }
+        defer { stepper.close() }
         for step in first..<steps {
             let epoch = step / schedule.batchesPerEpoch, batchIndex = step % schedule.batchesPerEpoch
             if batchIndex == 0 || batches.isEmpty { batches = schedule.epochBatches(epoch) }
@@ -122,23 +124,15 @@ public final class TrainingLoop {
             let timer = StepTimer()
             timer.add(.checkpoint, checkpointPause)
             checkpointPause = 0
-            flat.zeroGradients()
             let batch = StepBatch(step: step, epoch: epoch, localIndices: comm.share(of: global),
                                   globalIndices: global[...],
                                   pass: Pass(training: true, sampleOffset: comm.rank * local, step: step), timer: timer)
-            timer.start()
-            lastLoss = try body(batch)
-            timer.lap(.compute)
-            guard lastLoss.isFinite else { throw InputError("--lr", "\(label): the loss became \(lastLoss) at step \(step + 1); lower the learning rate") }
-            // Stop requests (one slot per signal) and rank 0's "a state is due by time" ride on the gradients.
-            var control = StopSignal.requestSlots + [session.dueByTime ? 1 : 0]
-            let exchange = reducer.finish(control: &control)
-            timer.add(.allReduce, exchange.allReduceSeconds)
-            timer.add(.allReduceExposed, exchange.exposedSeconds)
-            timer.start()
-            optimizer.learningRate = learningRates.learningRate(atStep: step)
-            optimizer.step(parameters)
-            timer.lap(.optimizer)
+            let done = try stepper.run(batch, learningRate: learningRates.learningRate(atStep: step), body) { loss in
+                guard loss.isFinite else { throw InputError("--lr", "\(self.label): the loss became \(loss) at step \(step + 1); lower the learning rate") }
+                return StopSignal.requestSlots + [self.session.dueByTime ? 1 : 0]
+            }
+            lastLoss = done.loss
+            let control = done.control
             breakdown.add(timer)
             session.watchdog.progress(step: step + 1)
             if (step + 1) % max(optimization.logEvery, 1) == 0 || step + 1 == steps {

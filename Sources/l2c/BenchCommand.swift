@@ -72,18 +72,19 @@ struct BenchCommand: ParsableCommand {
                 guard !inputOnly else { throw ValidationError("--input-only needs --data") }
                 return try ModelBenchmark.run(options, communicator: comm) { print($0) }
             }
-            let folder = try ImageFolder(data)
-            let sampler = try DistributedSampler(sampleCount: folder.count, globalBatch: batchSize, rank: comm.rank, ranks: comm.size, seed: seed)
-            let loader = ImageBatchLoader(folder: folder, sampler: sampler, augmentation: ImageAugmentation(size: imageSize, mode: .train),
-                                          workers: workers, badImages: badImages, seed: seed) { [rank = comm.rank] message in
+            // The loader follows the sampler a training run with this batch and seed draws.
+            var plan = Optimization()
+            (plan.globalBatch, plan.seed) = (batchSize, seed)
+            let input = try StreamingImageInput(try DataSource.open(data).imageFolder(), size: imageSize, workers: workers, badImages: badImages,
+                                                optimization: plan, firstStep: 0, communicator: comm) { [rank = comm.rank] message in
                 FileHandle.standardError.write(Data("l2c: rank \(rank): \(message)\n".utf8))
             }
-            var result = inputOnly ? try ModelBenchmark.runInput(options, source: loader, communicator: comm)
-                                   : try ModelBenchmark.run(options, source: loader, communicator: comm) { print($0) }
-            result["data"] = folder.root
-            result["images_in_folder"] = folder.count
+            var result = inputOnly ? try ModelBenchmark.runInput(options, input: input, communicator: comm)
+                                   : try ModelBenchmark.run(options, input: input, communicator: comm) { print($0) }
+            result["data"] = input.folder.root
+            result["images_in_folder"] = input.folder.count
             result["decode_workers"] = workers
-            result["skipped_images"] = loader.skippedImages
+            result["skipped_images"] = input.loader.skippedImages
             return result
         }
     }

@@ -14,7 +14,7 @@ struct RunOptions: ParsableArguments {
     @Option(name: .customLong("keep-checkpoints"), help: "Training states kept in OUT/checkpoints (the newest).")
     var keepCheckpoints: Int = 2
 
-    @Option(name: .customLong("resume"), help: ArgumentHelp("Continue from the newest valid state in OUT/checkpoints (bare --resume; a fresh start if there is none yet), or from PATH (a state file or a folder of states). Model, loss, data, batch, seed and optimiser must be as before; threads, checkpoint cadence and --steps/--epochs may change.", valueName: "PATH"))
+    @Option(name: .customLong("resume"), help: ArgumentHelp("Continue from the newest valid state in OUT/checkpoints (bare --resume; a fresh start if there is none yet), or from PATH (a state file or a folder of states). What shapes the training (model, loss, data, batch, seed, optimiser, augmentation, precision) must be as before; threads, the long-run options, --out and --steps/--epochs may change.", valueName: "PATH"))
     var resume: String?
 
     @Option(name: .customLong("stall-timeout"), help: "Abort the job when no step completed for this many seconds (default: 10 × the slowest step so far, at least 120; 0: never).")

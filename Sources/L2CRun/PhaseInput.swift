@@ -1,11 +1,10 @@
 import L2CComm
 import L2CData
-import L2CRun
 import L2CTensor
 
-/// Where `l2c train` takes its training batches from: an in-memory dataset, or an image folder decoded
-/// batch by batch.
-protocol TrainingInput: AnyObject {
+/// Where a phase takes its training batches from: an in-memory dataset, an image folder decoded batch by batch,
+/// or (in `l2c bench`) one synthetic batch. The one input abstraction of training and benchmarks.
+public protocol PhaseInput: AnyObject {
     var count: Int { get }
     var labels: [Int] { get }
     var channels: Int { get }
@@ -17,31 +16,31 @@ protocol TrainingInput: AnyObject {
 }
 
 /// IDX, CSV and the other in-memory formats.
-final class InMemoryInput: TrainingInput {
+public final class InMemoryInput: PhaseInput {
     let dataset: Dataset
     let optimization: Optimization
-    init(_ dataset: Dataset, optimization: Optimization) { (self.dataset, self.optimization) = (dataset, optimization) }
+    public init(_ dataset: Dataset, optimization: Optimization) { (self.dataset, self.optimization) = (dataset, optimization) }
 
-    var count: Int { dataset.count }
-    var labels: [Int] { dataset.labels }
-    var channels: Int { dataset.channels }
-    var height: Int { dataset.height }
-    var width: Int { dataset.width }
-    var source: String { dataset.source }
+    public var count: Int { dataset.count }
+    public var labels: [Int] { dataset.labels }
+    public var channels: Int { dataset.channels }
+    public var height: Int { dataset.height }
+    public var width: Int { dataset.width }
+    public var source: String { dataset.source }
 
-    func batch(_ step: StepBatch, communicator: any Communicator) throws -> (images: Tensor, globalLabels: [Int]) {
+    public func batch(_ step: StepBatch, communicator: any Communicator) throws -> (images: Tensor, globalLabels: [Int]) {
         (optimization.images(dataset, step.localIndices, step: step.step), step.globalIndices.map { dataset.labels[$0] })
     }
 }
 
 /// An image folder through the prefetching JPEG/PNG loader, which follows the training loop's sampler
 /// (same sample count, global batch, ranks and seed: the same batches in the same order).
-final class StreamingImageInput: TrainingInput {
-    let folder: ImageFolder
-    let loader: ImageBatchLoader
+public final class StreamingImageInput: PhaseInput {
+    public let folder: ImageFolder
+    public let loader: ImageBatchLoader
     let size: Int
 
-    init(_ folder: ImageFolder, size: Int, workers: Int, badImages: BadImagePolicy, optimization: Optimization, firstStep: Int,
+    public init(_ folder: ImageFolder, size: Int, workers: Int, badImages: BadImagePolicy, optimization: Optimization, firstStep: Int,
          communicator comm: any Communicator, report: @escaping @Sendable (String) -> Void) throws {
         self.folder = folder
         self.size = size
@@ -50,14 +49,14 @@ final class StreamingImageInput: TrainingInput {
                                   workers: workers, badImages: badImages, seed: optimization.seed, firstBatch: firstStep, report: report)
     }
 
-    var count: Int { folder.count }
-    var labels: [Int] { folder.labels }
-    var channels: Int { 3 }
-    var height: Int { size }
-    var width: Int { size }
-    var source: String { folder.root }
+    public var count: Int { folder.count }
+    public var labels: [Int] { folder.labels }
+    public var channels: Int { 3 }
+    public var height: Int { size }
+    public var width: Int { size }
+    public var source: String { folder.root }
 
-    func batch(_ step: StepBatch, communicator comm: any Communicator) throws -> (images: Tensor, globalLabels: [Int]) {
+    public func batch(_ step: StepBatch, communicator comm: any Communicator) throws -> (images: Tensor, globalLabels: [Int]) {
         // A bad file on one rank stops every rank (no one is left waiting in the next collective).
         let (images, local) = try comm.checked("reading step \(step.step + 1)'s images") { try loader.next() }
         // Labels of what was actually decoded (a skipped file's replacement has its own), from every rank.
