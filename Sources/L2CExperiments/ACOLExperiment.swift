@@ -6,6 +6,25 @@ import L2CRun
 import L2CTensor
 
 public enum ACOLExperiment {
+    /// What `l2c acol` reports beside the fine clusters' scores and the keys every command shares.
+    public struct Report: Encodable {
+        /// Accuracy of the parents' summed probabilities against the coarse labels.
+        public var coarseAcc: Double
+        public var parents: Int
+        public var duplicates: Int
+        /// Nodes without positive activity on any training sample.
+        public var deadNodes: Int
+        public var revivedNodes: Int
+        /// The fine clusters scored within each coarse class of the test split.
+        public var perParent: [Parts]
+        public var loss: Double
+
+        public struct Parent: Encodable {
+            public var coarse: Int
+            public var samples: Int
+        }
+    }
+
     /// Fine labels in `dataset`, coarse label per sample.
     typealias Labelled = (dataset: Dataset, coarse: [Int])
 
@@ -74,13 +93,12 @@ public enum ACOLExperiment {
         let coarsePredicted = Evaluation.argmax(acol.parentProbabilities(outputs))
         let scores = ClusteringMetrics.score(truth: test.dataset.labels, predicted: fine)
         let coarseAccuracy = Evaluation.accuracy(coarsePredicted, test.coarse)
-        var perParent: [[String: Any]] = []
+        var perParent: [Parts] = []
         for p in 0..<config.parents {
             let members = test.coarse.indices.filter { test.coarse[$0] == p }
             guard !members.isEmpty else { continue }
             let s = ClusteringMetrics.score(truth: members.map { test.dataset.labels[$0] }, predicted: members.map { fine[$0] })
-            perParent.append(["coarse": p, "samples": members.count, "acc": JSONLine.round(s.accuracy), "nmi": JSONLine.round(s.nmi),
-                              "ari": JSONLine.round(s.ari), "clusters_used": s.clustersUsed])
+            perParent.append(Parts(Report.Parent(coarse: p, samples: members.count), ScoreRecord(s)))
         }
         // Dead nodes: no positive activity on any training sample.
         let trainOutputs = Evaluation.outputs(model, data, communicator: comm)
@@ -89,14 +107,10 @@ public enum ACOLExperiment {
         let dead = activity.filter { $0 == 0 }.count
         console.log(String(format: "test: fine acc %.4f nmi %.4f ari %.4f, coarse acc %.4f, %d dead nodes%@", scores.accuracy, scores.nmi, scores.ari,
                            coarseAccuracy, dead, config.reviveDeadNodes ? ", \(revived) revivals" : ""))
-        let result: [String: Any] = [
-            "acc": JSONLine.round(scores.accuracy), "nmi": JSONLine.round(scores.nmi), "ari": JSONLine.round(scores.ari),
-            "coarse_acc": JSONLine.round(coarseAccuracy), "parents": config.parents, "duplicates": config.duplicates, "dead_nodes": dead,
-            "revived_nodes": revived, "clusters_used": scores.clustersUsed, "per_parent": perParent,
-            "steps": loop.steps, "loss": JSONLine.round(lastLoss),
-            "images_per_sec": JSONLine.round(Double(loop.steps * config.optimization.globalBatch) / max(seconds, 1e-9), digits: 4),
-        ]
         let globalBatch = config.optimization.globalBatch
+        let result = Parts(Report(coarseAcc: JSONLine.round(coarseAccuracy), parents: config.parents, duplicates: config.duplicates, deadNodes: dead,
+                                   revivedNodes: revived, perParent: perParent, loss: JSONLine.round(lastLoss)),
+                           ScoreRecord(scores), ThroughputRecord(steps: loop.steps, imagesPerStep: globalBatch, seconds: seconds))
         log.write(experiment.report(result, globalBatch: globalBatch).merging(["phase": "result"]) { mine, _ in mine })
         try experiment.saveModel(tensors: model.stateTensors, metadata: ModelCard(
             architecture: config.model, outputs: acol.nodes, channels: data.channels, height: data.height, width: data.width, loss: "acol-gar",

@@ -32,9 +32,16 @@ public struct ClusteringHealth: Sendable {
                       100 * dissimilarTogether, 100 * Self.collapseThreshold, shares.count, clusters, largest)
     }
 
-    public var record: [String: Any] {
-        ["dissimilar_pairs_together": JSONLine.round(dissimilarTogether), "cluster_shares": shares.prefix(clusters).map { JSONLine.round($0) },
-         "collapsed": collapsed]
+    public var record: Record {
+        Record(dissimilarPairsTogether: JSONLine.round(dissimilarTogether), clusterShares: shares.prefix(clusters).map { JSONLine.round($0) },
+               collapsed: collapsed)
+    }
+
+    /// For JSON summaries.
+    public struct Record: Encodable {
+        public var dissimilarPairsTogether: Double
+        public var clusterShares: [Double]
+        public var collapsed: Bool
     }
 
     /// Scores `assignments` (one per sample of `data`, every rank the same) against the pair supervision over

@@ -59,10 +59,20 @@ public struct ClusteringRun {
     public var warmedUpTrunk: Sequential? { warmUp?.network.trunk }
 
     /// For JSON summaries.
-    public var restartRecord: [String: Any] {
-        ["restarts": max(trialLosses.count, 1), "restart_chosen": chosenInitialisation + 1,
-         "restart_trial_losses": trialLosses.map { JSONLine.round($0) }, "neighbours_per_sample": geometry?.neighbours?.k ?? 0,
-         "far_pairs_below_cosine": geometry?.far.map { JSONLine.round(Double($0.farCosine)) } ?? NSNull(),
-         "warm_up_steps": warmUp?.steps ?? 0]
+    public var restartRecord: Record {
+        Record(restarts: max(trialLosses.count, 1), restartChosen: chosenInitialisation + 1, restartTrialLosses: trialLosses.map { JSONLine.round($0) },
+               neighboursPerSample: geometry?.neighbours?.k ?? 0, farPairsBelowCosine: geometry?.far.map { JSONLine.round(Double($0.farCosine)) },
+               warmUpSteps: warmUp?.steps ?? 0)
+    }
+
+    /// How the clustering network started and what its pair targets were made of.
+    public struct Record: Encodable {
+        public var restarts: Int
+        /// 1-based.
+        public var restartChosen: Int
+        public var restartTrialLosses: [Double]
+        public var neighboursPerSample: Int
+        @Nullable public var farPairsBelowCosine: Double?
+        public var warmUpSteps: Int
     }
 }

@@ -6,6 +6,20 @@ import L2CRun
 import L2CTensor
 
 public enum DomainAdaptation {
+    /// What `l2c adapt` reports beside the keys every command shares.
+    public struct Report: Encodable {
+        public var method: String
+        public var loss: String
+        public var batchnorm: String
+        /// The SPN's similar-pair F1 on the target's test pairs (CCN+ and CCN++), null otherwise.
+        @Nullable public var spnF1Similar: Double?
+        /// What `--init` loaded into the backbone, when given.
+        public var `init`: PretrainedWeights.Record?
+        public var targetAcc = 0.0
+        public var sourceAcc = 0.0
+        public var finalLoss = 0.0
+    }
+
     /// DANN's schedule of the reversed gradient's weight over training progress p ∈ [0, 1]: 2/(1 + e^(−10p)) − 1.
     public static func reversalWeight(progress p: Double) -> Float { Float(2 / (1 + exp(-10 * p)) - 1) }
 
@@ -16,8 +30,7 @@ public enum DomainAdaptation {
         try comm.requireAgreement("the source and target set sizes", Int64(source.count &* 1_000_003 &+ target.count))
         let classes = (source.labels.max() ?? 0) + 1
         let log = try experiment.log()
-        var result: [String: Any] = ["method": config.method.rawValue, "loss": config.loss.rawValue, "batchnorm": config.batchNorm.rawValue,
-                                     "spn_f1_similar": NSNull()]
+        var result = Report(method: config.method.rawValue, loss: config.loss.rawValue, batchnorm: config.batchNorm.rawValue)
 
         // The frozen similarity network that labels the target pairs.
         var spn: SimilarityNetwork?
@@ -27,7 +40,7 @@ public enum DomainAdaptation {
                                                     initialWeights: config.initialWeights, experiment: experiment)
             let scores = CrossTask.similarityScores(network, targetTest, globalBatch: config.spnOptimization.globalBatch, statistics: .batch,
                                                     seed: config.optimization.seed, communicator: comm)
-            result["spn_f1_similar"] = JSONLine.round(scores.f1)
+            result.spnF1Similar = JSONLine.round(scores.f1)
             console.log(String(format: "spn on the target test pairs: similar precision %.3f recall %.3f F1 %.3f", scores.precision, scores.recall, scores.f1))
             spn = network
         }
@@ -40,7 +53,7 @@ public enum DomainAdaptation {
                 try PretrainedWeights.load(path, into: model.stateTensors, skippingHead: config.model.outputLayerName)
             }
             console.log("init: \(path): \(report.summary)")
-            result["init"] = report.record
+            result.`init` = report.record
         }
         let backbone = model.trunk
         let classifier = model.layers.last!.layer as! Linear
@@ -151,20 +164,18 @@ public enum DomainAdaptation {
         try experiment.finish()
         let (sourceAccuracy, targetAccuracy) = scores()
         console.log(String(format: "adapt: target test accuracy %.4f, source test accuracy %.4f", targetAccuracy, sourceAccuracy))
-        result["target_acc"] = JSONLine.round(targetAccuracy)
-        result["source_acc"] = JSONLine.round(sourceAccuracy)
-        result["final_loss"] = JSONLine.round(lastLoss)
-        result["steps"] = loop.steps
-        result["images_per_sec"] = JSONLine.round(Double(loop.steps * 2 * config.optimization.globalBatch) / max(seconds, 1e-9), digits: 4)
+        (result.targetAcc, result.sourceAcc, result.finalLoss) = (JSONLine.round(targetAccuracy), JSONLine.round(sourceAccuracy), JSONLine.round(lastLoss))
         let globalBatch = config.optimization.globalBatch
-        log.write(experiment.report(result, globalBatch: globalBatch).merging(["phase": "result"]) { mine, _ in mine })
+        // Each step trains on a global batch of each domain.
+        let report = Parts(result, ThroughputRecord(steps: loop.steps, imagesPerStep: 2 * globalBatch, seconds: seconds))
+        log.write(experiment.report(report, globalBatch: globalBatch).merging(["phase": "result"]) { mine, _ in mine })
         let card = ModelCard(architecture: config.model, outputs: classes, channels: source.channels, height: source.height, width: source.width,
                              loss: "ce", extra: ["method": config.method.rawValue,
                                                  "batchnorm": config.batchNorm == .perDomain ? "per-domain (the target's running statistics)" : "shared"])
         // The model is for the target: with per-domain BatchNorm it carries the target's running statistics.
         let write = { try experiment.saveModel(tensors: model.stateTensors, metadata: card.metadata) }
         _ = try statistics.map { try $0.withTarget(write) } ?? write()
-        return experiment.report(result, globalBatch: globalBatch)
+        return experiment.report(report, globalBatch: globalBatch)
     }
 
     // MARK: the domains' data and scores

@@ -110,11 +110,18 @@ public final class SimilarityNetwork {
     }
 
     /// For JSON summaries: the held-out F1 and the threshold on p(similar) the network uses.
-    public var checkSummary: [String: Any] {
-        ["spn_heldout_f1": heldOutScore.map { JSONLine.round($0.usedF1) } ?? NSNull(),
-         "spn_heldout_best_f1": heldOutScore.map { JSONLine.round($0.f1) } ?? NSNull(),
-         "spn_heldout_best_threshold": heldOutScore.map { JSONLine.round($0.threshold) } ?? NSNull(),
-         "spn_threshold": JSONLine.round(threshold)]
+    public var checkSummary: CheckSummary {
+        CheckSummary(spnHeldoutF1: heldOutScore.map { JSONLine.round($0.usedF1) }, spnHeldoutBestF1: heldOutScore.map { JSONLine.round($0.f1) },
+                     spnHeldoutBestThreshold: heldOutScore.map { JSONLine.round($0.threshold) }, spnThreshold: JSONLine.round(threshold))
+    }
+
+    /// The held-out check for a JSON line: F1 at the decision threshold, the best F1 and its threshold (null without a
+    /// check), and the threshold in use.
+    public struct CheckSummary: Encodable {
+        @Nullable public var spnHeldoutF1: Double?
+        @Nullable public var spnHeldoutBestF1: Double?
+        @Nullable public var spnHeldoutBestThreshold: Double?
+        public var spnThreshold: Double
     }
 
     /// Forward and backward over all pairs of the global batch; returns the global loss.

@@ -5,31 +5,11 @@ import L2CData
 import L2CRun
 import L2CTensor
 
-/// What a finished training run reports (the last stdout line of `l2c train`).
-public struct TrainingReport {
-    public var scores: ClusteringScores?
-    public var finalLoss: Double
-    public var ranks: Int
-    public var globalBatch: Int
-    public var steps: Int
-    public var imagesPerSecond: Double
-    public var seconds: Double
-    public var checkpoint: String?
-    /// The newest training state (OUT/checkpoints), from which `--resume` continues.
-    public var state: String?
-
-    public var json: [String: Any] {
-        var o: [String: Any] = [
-            "loss": JSONLine.round(finalLoss), "ranks": ranks, "global_batch": globalBatch, "steps": steps,
-            "images_per_sec": JSONLine.round(imagesPerSecond, digits: 4), "train_seconds": JSONLine.round(seconds, digits: 4),
-            "checkpoint": checkpoint ?? NSNull(), "state": state ?? NSNull(),
-        ]
-        if let s = scores {
-            o["acc"] = JSONLine.round(s.accuracy); o["nmi"] = JSONLine.round(s.nmi); o["ari"] = JSONLine.round(s.ari)
-            o["clusters_used"] = s.clustersUsed
-        }
-        return o
-    }
+/// What a finished `l2c train` run reports beside its throughput, its test scores (unless `--no-eval`) and the keys
+/// every command shares.
+public struct TrainingReport: Encodable {
+    public var loss: Double
+    public var trainSeconds: Double
 }
 
 /// Data-parallel training of a clustering network with CE, KCL or MCL on the global batch.
@@ -44,7 +24,8 @@ public final class Trainer {
         console = Console(rank: communicator.rank)
     }
 
-    public func run() throws -> TrainingReport {
+    /// Trains, scores and saves; returns the final JSON line's values.
+    public func run() throws -> [String: Any] {
         let comm = communicator
         let experiment = try ExperimentRun("train", config: config, out: config.out, policy: config.runPolicy, communicator: comm)
 
@@ -87,19 +68,19 @@ public final class Trainer {
         let totalSteps = loop.steps
 
         let globalBatch = config.optimization.globalBatch
-        var report = TrainingReport(scores: nil, finalLoss: lastLoss, ranks: comm.size, globalBatch: globalBatch, steps: totalSteps,
-                                    imagesPerSecond: Double(totalSteps * globalBatch) / max(seconds, 1e-9), seconds: seconds,
-                                    state: experiment.session.latestState)
+        let report = TrainingReport(loss: JSONLine.round(lastLoss), trainSeconds: JSONLine.round(seconds, digits: 4))
+        var scored: ScoreRecord?
         if let test {
             let scores = Evaluation.score(model, test, communicator: comm)
-            report.scores = scores
+            scored = ScoreRecord(scores)
             log.write(["test_acc": scores.accuracy, "test_nmi": scores.nmi, "test_ari": scores.ari, "clusters_used": scores.clustersUsed])
             console.log(String(format: "test: acc %.4f  nmi %.4f  ari %.4f  clusters used %d", scores.accuracy, scores.nmi, scores.ari, scores.clustersUsed))
         }
-        report.checkpoint = try experiment.saveModel(tensors: model.stateTensors, metadata: ModelCard(
+        try experiment.saveModel(tensors: model.stateTensors, metadata: ModelCard(
             architecture: config.model, outputs: config.clusters, channels: train.channels, height: train.height, width: train.width,
             loss: config.loss.rawValue, extra: ["seed": "\(config.optimization.seed)"]).metadata)
-        return report
+        return experiment.report(Parts(report, ThroughputRecord(steps: totalSteps, imagesPerStep: globalBatch, seconds: seconds), scored),
+                                 globalBatch: globalBatch)
     }
 
     private func validate(_ train: any PhaseInput) throws {

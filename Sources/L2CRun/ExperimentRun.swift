@@ -76,11 +76,15 @@ public final class ExperimentRun {
         return path
     }
 
-    /// The final JSON line: the command's own values, and the keys every command shares (`ranks`, `global_batch`,
-    /// `state`: the newest training state, `checkpoint`: the model written, or null).
-    public func report(_ values: [String: Any], globalBatch: Int) -> [String: Any] {
-        values.merging(["ranks": communicator.size, "global_batch": globalBatch, "state": session.latestState ?? NSNull(),
-                        "checkpoint": savedModel ?? NSNull()]) { _, shared in shared }
+    /// The final JSON line: the command's own values (an `Encodable` report), and the keys every command shares
+    /// (`RunSummary`: `ranks`, `global_batch`, `state`, `checkpoint`).
+    public func report<Values: Encodable>(_ values: Values, globalBatch: Int) -> [String: Any] {
+        Parts(values, summary(globalBatch: globalBatch)).jsonObject
+    }
+
+    /// The keys every command shares, as the run stands now.
+    public func summary(globalBatch: Int) -> RunSummary {
+        RunSummary(ranks: communicator.size, globalBatch: globalBatch, state: session.latestState, checkpoint: savedModel)
     }
 }
 

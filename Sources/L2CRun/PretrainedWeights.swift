@@ -58,8 +58,11 @@ public struct PretrainedWeights {
             + "mismatched shapes \(mismatched.count)\(some(mismatched)), classifier head skipped (\(skippedHead.count) tensors)"
     }
 
-    /// For the JSON summary.
-    public var record: [String: Any] {
-        ["loaded": loaded.count, "missing": missing, "unexpected": unexpected, "mismatched": mismatched, "skipped_head": skippedHead]
+    /// For the JSON summary: how many tensors were loaded, and the names of those that were not.
+    public struct Record: Encodable {
+        public var loaded: Int
+        public var missing, unexpected, mismatched, skippedHead: [String]
     }
+
+    public var record: Record { Record(loaded: loaded.count, missing: missing, unexpected: unexpected, mismatched: mismatched, skippedHead: skippedHead) }
 }

@@ -73,7 +73,7 @@ struct TrainCommand: ParsableCommand {
         config.badImages = badImages
         config.runPolicy = longRun.policy
         MPIRuntime.run(threads: compute.threads, stopsOnSignals: true) { comm in
-            try Trainer(config: config, communicator: comm).run().json
+            try Trainer(config: config, communicator: comm).run()
         }
     }
 }

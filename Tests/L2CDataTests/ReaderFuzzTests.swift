@@ -1,7 +1,5 @@
 import Foundation
-import L2CBench
 import L2CData
-import L2CExperiments
 import L2CRun
 import L2CTensor
 import XCTest
