@@ -109,6 +109,11 @@ public struct Optimization: Encodable, Sendable {
     /// fp32 runs differ from the first step).
     public static let changeableOnResume: Set<String> = ["steps", "epochs", "defaultEpochs", "stepBudget", "logEvery"]
 
+    /// The command-line option of each field whose name differs from it, for messages.
+    public static let optionNames = ["globalBatch": "batch-size", "learningRate": "lr", "learningRateStep": "lr-step",
+                                     "learningRateGamma": "lr-gamma", "decay": "lr-schedule", "synchronizedBatchNorm": "local-batchnorm",
+                                     "augmentation": "augment"]
+
     /// `changeableOnResume` as the field paths of an `Optimization` stored under `field` of a config.
     public static func changeableOnResume(under field: String) -> Set<String> {
         Set(changeableOnResume.map { "\(field).\($0)" })

@@ -144,14 +144,14 @@ public final class RunSession {
         }
     }
 
-    /// A config field as the command-line option it mostly comes from: `optimization.seed` → `--seed`,
-    /// `spnOptimization.learningRate` → `--learning-rate (spn-optimization)`.
+    /// A config field as the command-line option it comes from: `optimization.seed` → `--seed`,
+    /// `optimization.globalBatch` → `--batch-size`, `training.spnOptimization.learningRate` → `--lr (training.spn-optimization)`.
     public static func optionName(field path: String) -> String {
         func kebab(_ name: Substring) -> String {
             name.reduce(into: "") { text, c in text += c.isUppercase ? "-\(c.lowercased())" : String(c) }
         }
         let parts = path.split(separator: ".")
-        let leaf = "--" + kebab(parts.last ?? "")
+        let leaf = "--" + (parts.last.flatMap { Optimization.optionNames[String($0)] } ?? kebab(parts.last ?? ""))
         let parent = parts.dropLast().filter { $0 != "optimization" }.map(kebab).joined(separator: ".")
         return parent.isEmpty ? leaf : "\(leaf) (\(parent))"
     }

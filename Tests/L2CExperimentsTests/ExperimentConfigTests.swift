@@ -102,7 +102,9 @@ final class ExperimentConfigTests: XCTestCase {
     func testAChangedFieldIsNamedAsItsOption() {
         XCTAssertEqual(RunSession.optionName(field: "optimization.seed"), "--seed")
         XCTAssertEqual(RunSession.optionName(field: "loss"), "--loss")
-        XCTAssertEqual(RunSession.optionName(field: "spnOptimization.learningRate"), "--learning-rate (spn-optimization)")
+        XCTAssertEqual(RunSession.optionName(field: "optimization.globalBatch"), "--batch-size")
+        XCTAssertEqual(RunSession.optionName(field: "imageSize"), "--image-size")
+        XCTAssertEqual(RunSession.optionName(field: "training.spnOptimization.learningRate"), "--lr (training.spn-optimization)")
     }
 
     private func changeable<Config: ExperimentConfig>(_ config: Config) -> Set<String> {

@@ -78,8 +78,8 @@ final class LongRunTests: XCTestCase {
 
     func testAStoppedTransferRunResumesInItsClusteringPhase() throws {
         let (whole, resumed) = try stopAndResumeTransfer(epochs: 6, warmUpSteps: 20, stoppingIn: "cluster")
-        XCTAssertTrue(resumed.stderr.contains("spn: finished before the run stopped"), resumed.stderr)
-        XCTAssertTrue(resumed.stderr.contains("cluster: warm-up finished before the run stopped"), resumed.stderr)
+        XCTAssertTrue(resumed.stderr.contains("spn: phase spn finished before the run stopped"), resumed.stderr)
+        XCTAssertTrue(resumed.stderr.contains("warm-up: phase cluster.warm-up finished before the run stopped"), resumed.stderr)
         XCTAssertEqual(whole.summary?["acc"] as? Double, resumed.summary?["acc"] as? Double)
     }
 
