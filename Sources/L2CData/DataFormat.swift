@@ -12,6 +12,8 @@ public enum DataFormat: String, CaseIterable, Sendable {
     case cifar100
     /// Class subfolders of JPEG/PNG images: ImageNet's `<class>/*.JPEG`, or Office-31's `<domain>/images/<class>/`.
     case imageFolder = "image-folder"
+    /// Tar shards of JPEG/PNG images in the WebDataset convention, with L2C's index (`l2c pack` writes them).
+    case shards
     /// The Omniglot layout `<alphabet>/<character>/*.png`: a class is a leaf folder.
     case alphabets
 
@@ -24,6 +26,7 @@ public enum DataFormat: String, CaseIterable, Sendable {
         }
         guard isDirectory.boolValue else { return .csv }
         if CIFAR100Reader.recognises(path) { return .cifar100 }
+        if TarShards.recognises(path) { return .shards }
         if ImageFolder.recognises(path) { return .imageFolder }
         if AlphabetCollection.recognises(path) { return .alphabets }
         return .idx
@@ -31,8 +34,8 @@ public enum DataFormat: String, CaseIterable, Sendable {
 
     /// What every format looks like, for messages.
     public static let described = "a folder of MNIST IDX files, a CSV file, a CIFAR-100 folder (train.bin, test.bin), "
-        + "an image folder (<class>/*.jpg|png) or an alphabet tree (<alphabet>/<character>/*.png)"
+        + "an image folder (<class>/*.jpg|png), a folder of tar shards from l2c pack, or an alphabet tree (<alphabet>/<character>/*.png)"
 
-    /// Whether the images are decoded from files batch by batch (image folders) rather than held in memory.
-    public var streams: Bool { self == .imageFolder }
+    /// Whether the images are decoded batch by batch (image folders and shards) rather than held in memory.
+    public var streams: Bool { self == .imageFolder || self == .shards }
 }

@@ -39,8 +39,8 @@ public struct DataSource: Sendable {
         case .cifar100:
             let (dataset, coarse) = try CIFAR100Reader.load(path, split: split)
             return (dataset, coarse)
-        case .imageFolder:
-            return (try ImageFolderDataset.load(try ImageFolder(path), size: imageSize, threads: ProcessInfo.processInfo.activeProcessorCount), nil)
+        case .imageFolder, .shards:
+            return (try ImageFolderDataset.load(try images(), size: imageSize, threads: ProcessInfo.processInfo.activeProcessorCount), nil)
         case .alphabets:
             return (try alphabets(try alphabetNames()).dataset, nil)
         }
@@ -48,10 +48,13 @@ public struct DataSource: Sendable {
 
     // MARK: streamed
 
-    /// The files of an image folder, for the prefetching loader.
-    public func imageFolder() throws -> ImageFolder {
-        guard format == .imageFolder else { throw InputError(path, "expected an image folder (<class>/*.jpg|png), found \(format.rawValue) data") }
-        return try ImageFolder(path)
+    /// The encoded images of an image folder or of shards, for the prefetching loader.
+    public func images() throws -> any ImageSamples {
+        switch format {
+        case .imageFolder: return try ImageFolder(path)
+        case .shards: return try TarShards(path)
+        default: throw InputError(path, "expected an image folder (<class>/*.jpg|png) or shards from l2c pack, found \(format.rawValue) data")
+        }
     }
 
     // MARK: alphabet trees

@@ -80,11 +80,11 @@ public struct ImageAugmentation: Sendable {
         }
     }
 
-    /// Reads, decodes and renders one file into `output`.
-    public func load(_ path: String, decoder: ImageDecoder, seed: UInt64, epoch: Int, sample: Int,
+    /// Reads, decodes and renders sample `sample` of `samples` into `output`.
+    public func load(_ samples: any ImageSamples, sample: Int, decoder: ImageDecoder, seed: UInt64, epoch: Int,
                      into output: UnsafeMutablePointer<Float>) throws {
-        guard let data = FileManager.default.contents(atPath: path) else { throw InputError(path, "cannot be read") }
-        let bytes = [UInt8](data)
+        let bytes = try samples.bytes(sample)
+        let path = samples.name(sample)
         let (width, height) = try decoder.size(bytes, path: path)
         guard width > 0 && height > 0 else { throw InputError(path, "image has no pixels (\(width)×\(height))") }
         let box = crop(width: width, height: height, seed: seed, epoch: epoch, sample: sample)

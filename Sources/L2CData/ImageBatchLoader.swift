@@ -20,7 +20,7 @@ public final class ImageBatchLoader {
     private let state: LoaderState
     private var threads: [Thread] = []
 
-    public init(folder: ImageFolder, sampler: DistributedSampler, augmentation: ImageAugmentation, workers: Int,
+    public init(folder: any ImageSamples, sampler: DistributedSampler, augmentation: ImageAugmentation, workers: Int,
                 prefetch: Int = 3, badImages: BadImagePolicy, seed: UInt64, firstBatch: Int = 0,
                 report: @escaping @Sendable (String) -> Void = { _ in }) {
         state = LoaderState(folder: folder, sampler: sampler, augmentation: augmentation, prefetch: max(prefetch, 1),
@@ -46,7 +46,7 @@ public final class ImageBatchLoader {
 
 /// The shared queue behind `ImageBatchLoader`; workers and the trainer meet on one condition variable.
 final class LoaderState: @unchecked Sendable {
-    let folder: ImageFolder
+    let folder: any ImageSamples
     let sampler: DistributedSampler
     let augmentation: ImageAugmentation
     let badImages: BadImagePolicy
@@ -72,7 +72,7 @@ final class LoaderState: @unchecked Sendable {
         }
     }
 
-    init(folder: ImageFolder, sampler: DistributedSampler, augmentation: ImageAugmentation, prefetch: Int,
+    init(folder: any ImageSamples, sampler: DistributedSampler, augmentation: ImageAugmentation, prefetch: Int,
          badImages: BadImagePolicy, seed: UInt64, firstBatch: Int, report: @escaping @Sendable (String) -> Void) {
         consumed = firstBatch
         nextTask = firstBatch * sampler.localBatch
@@ -162,7 +162,7 @@ final class LoaderState: @unchecked Sendable {
             condition.unlock()
             if !known {
                 do {
-                    try augmentation.load(folder.paths[index], decoder: decoder, seed: seed, epoch: epoch, sample: index, into: output)
+                    try augmentation.load(folder, sample: index, decoder: decoder, seed: seed, epoch: epoch, into: output)
                     return .success(folder.labels[index])
                 } catch {
                     guard badImages == .skip else { return .failure(error) }
@@ -174,6 +174,6 @@ final class LoaderState: @unchecked Sendable {
             }
             index = (index + 1) % folder.count
         }
-        return .failure(InputError(folder.root, "no decodable image in the folder"))
+        return .failure(InputError(folder.root, "no decodable image among its \(folder.count) samples"))
     }
 }

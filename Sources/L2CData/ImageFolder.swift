@@ -6,7 +6,7 @@ import L2CComm
 ///
 /// Classes are the subfolder names in sorted order; samples are sorted by class, then file name. Only the
 /// paths are read here; images are decoded batch by batch by `ImageBatchLoader`.
-public struct ImageFolder: Sendable {
+public struct ImageFolder: ImageSamples {
     public let root: String
     public let classNames: [String]
     public let paths: [String]
@@ -37,6 +37,13 @@ public struct ImageFolder: Sendable {
     }
 
     public var count: Int { paths.count }
+
+    public func bytes(_ index: Int) throws -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: paths[index]) else { throw InputError(paths[index], "cannot be read") }
+        return [UInt8](data)
+    }
+
+    public func name(_ index: Int) -> String { paths[index] }
 
     /// Whether `path` is (or has an `images/` folder that is) a folder of class subfolders holding image files.
     public static func recognises(_ path: String) -> Bool {

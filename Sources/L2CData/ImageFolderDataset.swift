@@ -6,7 +6,7 @@ import L2CTensor
 public enum ImageFolderDataset {
     /// Decodes every image of `folder` (shorter side to size/0.875, centre size×size crop, normalised) on
     /// `threads` threads. A file that is not a decodable image is an error naming it.
-    public static func load(_ folder: ImageFolder, size: Int, threads: Int, maxBytes: Int = 8 << 30) throws -> Dataset {
+    public static func load(_ folder: any ImageSamples, size: Int, threads: Int, maxBytes: Int = 8 << 30) throws -> Dataset {
         let perImage = 3 * size * size
         let bytes = folder.count * perImage * MemoryLayout<Float>.stride
         guard bytes <= maxBytes else {
@@ -22,7 +22,7 @@ public enum ImageFolderDataset {
                 let decoder = ImageDecoder()
                 for index in stride(from: worker, to: folder.count, by: workers) {
                     do {
-                        try augmentation.load(folder.paths[index], decoder: decoder, seed: 0, epoch: 0, sample: index,
+                        try augmentation.load(folder, sample: index, decoder: decoder, seed: 0, epoch: 0,
                                               into: base + index * perImage)
                     } catch {
                         errors.record(index, error)

@@ -185,8 +185,8 @@ public enum DomainAdaptation {
     static func loadDomains(_ config: AdaptConfig) throws -> (source: Dataset, sourceTest: Dataset, target: Dataset, targetTest: Dataset) {
         if let size = config.imageSize, size < 1 { throw InputError("--image-size", "must be a positive number of pixels, got \(size)") }
         let (sourceData, targetData) = (try DataSource.open(config.source), try DataSource.open(config.target))
-        if sourceData.format == .imageFolder, targetData.format == .imageFolder {
-            let (sourceClasses, targetClasses) = (try sourceData.imageFolder().classNames, try targetData.imageFolder().classNames)
+        if sourceData.format.streams, targetData.format.streams {
+            let (sourceClasses, targetClasses) = (try sourceData.images().classNames, try targetData.images().classNames)
             guard sourceClasses == targetClasses else {
                 let differ = Set(sourceClasses).symmetricDifference(targetClasses).sorted().prefix(5).joined(separator: ", ")
                 throw InputError("--target", "\(config.target) has \(targetClasses.count) class folders, the source \(sourceClasses.count): both domains need the same class names (differing: \(differ))")

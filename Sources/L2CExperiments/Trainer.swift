@@ -37,7 +37,7 @@ public final class Trainer {
                 guard config.optimization.augmentation == .none else {
                     throw InputError("--augment", "\(config.data) is an image folder, streamed with its own random-resized crop and flip; --augment is for in-memory data (IDX, CSV)")
                 }
-                train = try StreamingImageInput(try data.imageFolder(), size: config.imageSize, workers: config.decodeWorkers,
+                train = try StreamingImageInput(try data.images(), size: config.imageSize, workers: config.decodeWorkers,
                                                 badImages: config.badImages, optimization: config.optimization, firstStep: firstStep, communicator: comm) {
                     [rank = comm.rank] in FileHandle.standardError.write(Data("l2c: rank \(rank): \($0)\n".utf8))
                 }

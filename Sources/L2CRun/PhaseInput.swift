@@ -36,11 +36,11 @@ public final class InMemoryInput: PhaseInput {
 /// An image folder through the prefetching JPEG/PNG loader, which follows the training loop's sampler
 /// (same sample count, global batch, ranks and seed: the same batches in the same order).
 public final class StreamingImageInput: PhaseInput {
-    public let folder: ImageFolder
+    public let folder: any ImageSamples
     public let loader: ImageBatchLoader
     let size: Int
 
-    public init(_ folder: ImageFolder, size: Int, workers: Int, badImages: BadImagePolicy, optimization: Optimization, firstStep: Int,
+    public init(_ folder: any ImageSamples, size: Int, workers: Int, badImages: BadImagePolicy, optimization: Optimization, firstStep: Int,
          communicator comm: any Communicator, report: @escaping @Sendable (String) -> Void) throws {
         self.folder = folder
         self.size = size

@@ -75,7 +75,7 @@ struct BenchCommand: ParsableCommand {
             // The loader follows the sampler a training run with this batch and seed draws.
             var plan = Optimization()
             (plan.globalBatch, plan.seed) = (batchSize, seed)
-            let input = try StreamingImageInput(try DataSource.open(data).imageFolder(), size: imageSize, workers: workers, badImages: badImages,
+            let input = try StreamingImageInput(try DataSource.open(data).images(), size: imageSize, workers: workers, badImages: badImages,
                                                 optimization: plan, firstStep: 0, communicator: comm) { [rank = comm.rank] message in
                 FileHandle.standardError.write(Data("l2c: rank \(rank): \(message)\n".utf8))
             }

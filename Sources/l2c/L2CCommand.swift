@@ -9,5 +9,5 @@ struct L2CCommand: ParsableCommand {
             over the ranks. Logs go to standard error (rank 0 only); the last line on standard output is one JSON \
             object summarising the run.
             """,
-        subcommands: [TrainCommand.self, BenchCommand.self, BenchCommCommand.self, ScalingCommand.self, PredictCommand.self, AdaptCommand.self, TrainSPNCommand.self, ClusterCommand.self, TransferCommand.self, ACOLCommand.self, EvalCommand.self, StateCommand.self, BenchLossCommand.self, BenchSPNCommand.self, InfoCommand.self])
+        subcommands: [TrainCommand.self, PackCommand.self, BenchCommand.self, BenchCommCommand.self, ScalingCommand.self, PredictCommand.self, AdaptCommand.self, TrainSPNCommand.self, ClusterCommand.self, TransferCommand.self, ACOLCommand.self, EvalCommand.self, StateCommand.self, BenchLossCommand.self, BenchSPNCommand.self, InfoCommand.self])
 }

@@ -181,6 +181,29 @@ final class ReaderFuzzTests: XCTestCase {
         RGBImage(pixels: (0..<(width * height * 3)).map { UInt8(($0 * 7 + $0 / 97) % 256) }, width: width, height: height)
     }
 
+    /// The shards' index: a mutated line is refused naming the index and the line; a sample whose offset or size
+    /// the shard cannot hold is refused naming the shard, before its bytes are allocated.
+    func testShardIndex() throws {
+        let images = folder + "/images/a"
+        try FileManager.default.createDirectory(atPath: images, withIntermediateDirectories: true)
+        for i in 0..<6 { try JPEGWriter.write("\(images)/\(i).jpg", RGBImage(pixels: [UInt8](repeating: UInt8(40 * i), count: 8 * 8 * 3), width: 8, height: 8)) }
+        let shards = folder + "/shards"
+        try TarShardWriter.pack(try ImageFolder(folder + "/images"), into: shards, shardBytes: 1 << 20)
+        let valid = try bytes(shards + "/" + TarShards.indexFile)
+        try fuzz("shards/" + TarShards.indexFile, valid: valid, seed: 11, mutate: { m, valid in
+            m.below(2) == 0 ? m.mutate(valid) : Array(m.mutateText(String(decoding: valid, as: UTF8.self),
+                                                                  hostile: ["-1", "0", "9223372036854775807", "2147483647", "x", "", "../x.tar", "1e3"]).utf8)
+        }) { _ in
+            let set = try TarShards(shards)
+            for index in 0..<set.count {
+                do { _ = try set.bytes(index) } catch {
+                    XCTAssertTrue("\(error)".hasPrefix(shards + "/"), "\(error)")
+                    XCTAssertFalse("\(error)".contains("\n"), "\(error)")
+                }
+            }
+        }
+    }
+
     func testPNG() throws {
         let path = folder + "/valid.png"
         try PNGWriter.writeGrey(path, pixels: (0..<(24 * 20)).map { UInt8($0 % 251) }, width: 24, height: 20)

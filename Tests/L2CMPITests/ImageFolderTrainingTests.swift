@@ -35,6 +35,22 @@ final class ImageFolderTrainingTests: XCTestCase {
                                        "--workers", "1"] + extra)
     }
 
+    /// Packed into tar shards, the folder trains the same model, bit for bit: the shards keep the folder's sample
+    /// order, and the batches are defined by the seed and the epoch alone.
+    func testShardsOfTheFolderTrainTheSameModelAsTheFolder() throws {
+        let pack = try Launcher.run(Launcher.l2c, ["pack", "\(root)/train", "--out", "\(root)/shards"], timeout: 60)
+        XCTAssertEqual(pack.status, 0, pack.stderr)
+        XCTAssertTrue(pack.stdout.contains("\"samples\":16"), pack.stdout)
+        let folder = try train(["--out", "\(root)/from-folder"])
+        let shards = try Launcher.mpirun(ranks: 2, ["train", "--data", "\(root)/shards", "--image-size", "32", "--model", "resnet18", "--loss", "kcl",
+                                                    "--clusters", "2", "--batch-size", "8", "--steps", "4", "--optimizer", "sgd", "--lr", "0.01",
+                                                    "--workers", "1", "--out", "\(root)/from-shards"])
+        for run in [folder, shards] { XCTAssertEqual(run.status, 0, run.stderr) }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: "\(root)/from-folder/model.safetensors")),
+                       try Data(contentsOf: URL(fileURLWithPath: "\(root)/from-shards/model.safetensors")))
+        XCTAssertEqual(folder.summary?["acc"] as? Double, shards.summary?["acc"] as? Double)
+    }
+
     /// The decode workers of a resumed run start at the batch where the state stopped (mid-epoch here: two
     /// batches an epoch), so the run ends bit for bit where an uninterrupted one does.
     func testAResumedImageFolderRunReadsTheSameBatchesAndEndsBitForBit() throws {
