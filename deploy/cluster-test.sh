@@ -91,7 +91,12 @@ wait_job() { # id, seconds: until the job has left the queue
 release_requeued() {
   for _ in $(seq 1 300); do case "$(job_state "$1")" in PENDING*) break ;; esac; sleep 0.2; done
   for _ in $(seq 1 100); do ls "$CLUSTER_DIR"/slurm/spool/node*/ 2>/dev/null | grep -q "pmix.$1\." || break; sleep 0.2; done
-  on_node1 "scontrol update JobId=$1 StartTime=now" >/dev/null
+  # The requeue can set the job's start time after a first update lands: repeat until the job leaves PENDING.
+  for _ in $(seq 1 60); do
+    on_node1 "scontrol update JobId=$1 StartTime=now" >/dev/null 2>&1
+    sleep 1
+    case "$(job_state "$1")" in PENDING*) ;; *) break ;; esac
+  done
 }
 long=(train --data "$root/data/mnist5k" --model lenet --loss kcl --clusters 10 --batch-size 64 --steps 500 --optimizer sgd --lr 0.01
       --seed 2 --checkpoint-every 10 --no-eval)
