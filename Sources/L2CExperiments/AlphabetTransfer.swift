@@ -94,7 +94,7 @@ public enum AlphabetTransfer {
         if let auxiliary {
             console.log("spn: \(auxiliary.alphabets.count) auxiliary alphabets, \(auxiliary.classNames.count) characters, \(auxiliary.dataset.count) images")
             let network = try CrossTask.trainCheckedSimilarityNetwork(auxiliary.dataset, test: nil, architecture: config.model,
-                                                                      optimization: config.training.spnOptimization, balance: (config.balance.classes, config.balance.samples), experiment: experiment)
+                                                                      optimization: config.training.spnOptimization, balance: config.balance, experiment: experiment)
             spnCheck = network.checkSummary
             if let path = try experiment.saveModel("spn.safetensors", tensors: network.stateTensors,
                                                    metadata: TransferExperiment.spnMetadata(network, auxiliary.dataset), reported: false) {

@@ -28,7 +28,7 @@ public enum CrossTask {
     /// all of `data` for that length, scaled to the whole set (phase "spn"), so that no auxiliary class is lost
     /// to the check.
     public static func trainCheckedSimilarityNetwork(_ data: Dataset, test: Dataset?, architecture: Architecture, optimization: Optimization,
-                                                     balance: (classes: Int, samples: Int)? = nil, initialWeights: String? = nil,
+                                                     balance: ClassBalance? = nil, initialWeights: String? = nil,
                                                      experiment: ExperimentRun) throws -> SimilarityNetwork {
         let (learnt, heldOut) = SimilarityCheck.split(data, test: test, seed: optimization.seed)
         guard let heldOut, learnt.count < data.count else {
@@ -40,7 +40,7 @@ public enum CrossTask {
         if let b = balance, learnt.classes.count < b.classes {
             var classes = learnt.classes.count
             while classes > 2 && (classes * b.samples) % experiment.communicator.size != 0 { classes -= 1 }
-            (checkBalance, checkOptimization.globalBatch) = ((classes, b.samples), classes * b.samples)
+            (checkBalance, checkOptimization.globalBatch) = (ClassBalance(classes: classes, samples: b.samples), classes * b.samples)
         }
         let checked = try trainSimilarityNetwork(learnt, architecture: architecture, optimization: checkOptimization, balance: checkBalance,
                                                  initialWeights: initialWeights, heldOut: heldOut, phase: "spn.check", experiment: experiment)
@@ -62,7 +62,7 @@ public enum CrossTask {
 
     /// Trains a similarity network on `data` with "same class" pair targets over each global batch (the
     /// run's `phase`; a run resumed after it restores the finished network instead).
-    /// `balance` = (classes, samples per class) draws class-balanced batches, as L2C does for many classes.
+    /// `balance` draws class-balanced batches, as L2C does for many classes.
     /// `heldOut`: labelled data the network does not learn from, scored about 20 times while it trains, a weak
     /// best score warned about. When its classes are unseen ones (as the target's will be), the best state is
     /// kept. (The threshold that maximises F1 there is reported, not used: it depends on the share of similar
@@ -70,7 +70,7 @@ public enum CrossTask {
     /// training classes only report: tuned on them, the network would fit the known classes, not unseen ones
     /// (measured on MNIST-5k: README, "Defaults").
     public static func trainSimilarityNetwork(_ data: Dataset, architecture: Architecture, optimization: Optimization,
-                                              balance: (classes: Int, samples: Int)? = nil, initialWeights: String? = nil,
+                                              balance: ClassBalance? = nil, initialWeights: String? = nil,
                                               heldOut: Dataset? = nil, phase name: String = "spn", experiment: ExperimentRun) throws -> SimilarityNetwork {
         let comm = experiment.communicator
         let console = experiment.console
@@ -138,7 +138,7 @@ public enum CrossTask {
             network.heldOutStep = best.step
             if let warning = SimilarityCheck.warning(best.score) { console.log(warning) }
         }
-        experiment.complete(network.phase(name, optimization: optimization, sampleCount: data.count), record: network.checkRecord)
+        experiment.complete(phase, record: network.checkRecord)
         return network
     }
 

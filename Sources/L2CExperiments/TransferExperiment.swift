@@ -86,7 +86,7 @@ public enum TransferExperiment {
         let spn: SimilarityNetwork?
         if let auxiliary {
             let trained = try CrossTask.trainCheckedSimilarityNetwork(auxiliary, test: auxiliaryTest, architecture: config.model,
-                                                                      optimization: config.training.spnOptimization, balance: config.balance.map { ($0.classes, $0.samples) }, experiment: experiment)
+                                                                      optimization: config.training.spnOptimization, balance: config.balance, experiment: experiment)
             spnCheck = trained.checkSummary
             if let path = try experiment.saveModel("spn.safetensors", tensors: trained.stateTensors, metadata: spnMetadata(trained, auxiliary), reported: false) {
                 result.spnCheckpoint = path
@@ -171,7 +171,6 @@ public enum TransferExperiment {
     /// and score on the others' (unseen classes, as the target of cross-task transfer will be).
     public static func trainSimilarityNetwork(_ config: SPNTrainingConfig, communicator comm: any Communicator) throws -> [String: Any] {
         let (data, model, classes, alphabets, optimization) = (config.data, config.model, config.classes, config.alphabets, config.optimization)
-        let balance = config.balance.map { (classes: $0.classes, samples: $0.samples) }
         let experiment = try ExperimentRun("train-spn", config: config, out: config.out, policy: config.runPolicy, communicator: comm)
         let (all, test) = try comm.checked("loading data") { () -> (Dataset, Dataset) in
             let source = try DataSource.open(data)
@@ -189,7 +188,7 @@ public enum TransferExperiment {
         let start = Date()
         // Checked while it trains on held-out classes (alphabets: a tenth of the characters), or on the test split.
         let network = try CrossTask.trainCheckedSimilarityNetwork(train, test: alphabets.isEmpty ? test : nil, architecture: model,
-                                                                  optimization: optimization, balance: balance, experiment: experiment)
+                                                                  optimization: optimization, balance: config.balance, experiment: experiment)
         try experiment.finish()
         let seconds = Date().timeIntervalSince(start)
         let scores = CrossTask.similarityScores(network, test, globalBatch: optimization.globalBatch, statistics: .batch,

@@ -12,17 +12,16 @@ import L2CTensor
 /// 4. `saveModel`: the networks, with the metadata `l2c eval` rebuilds them from (`ModelCard`);
 /// 5. `report`: the final JSON line, with the keys every command shares.
 public final class ExperimentRun {
-    public let command: String
     public let session: RunSession
     public let console: Console
     private var metrics: MetricsLog?
     private var savedModel: String?
 
     public var communicator: any Communicator { session.communicator }
+    public var command: String { session.command }
 
     public init<Config: ExperimentConfig>(_ command: String, config: Config, out: String?, policy: RunPolicy,
                                           communicator: any Communicator) throws {
-        self.command = command
         session = try RunSession(command: command, configuration: config.fingerprint, options: config.fixedOnResume, out: out,
                                  policy: policy, communicator: communicator)
         console = Console(rank: communicator.rank)
@@ -79,12 +78,7 @@ public final class ExperimentRun {
     /// The final JSON line: the command's own values (an `Encodable` report), and the keys every command shares
     /// (`RunSummary`: `ranks`, `global_batch`, `state`, `checkpoint`).
     public func report<Values: Encodable>(_ values: Values, globalBatch: Int) -> [String: Any] {
-        Parts(values, summary(globalBatch: globalBatch)).jsonObject
-    }
-
-    /// The keys every command shares, as the run stands now.
-    public func summary(globalBatch: Int) -> RunSummary {
-        RunSummary(ranks: communicator.size, globalBatch: globalBatch, state: session.latestState, checkpoint: savedModel)
+        Parts(values, RunSummary(ranks: communicator.size, globalBatch: globalBatch, state: session.latestState, checkpoint: savedModel)).jsonObject
     }
 }
 

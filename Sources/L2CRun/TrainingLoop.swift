@@ -28,9 +28,9 @@ public final class TrainingLoop {
     public let schedule: any BatchSchedule
     public let steps: Int
     /// The name of this loop in training states ("train", "spn", "cluster", "cluster.3", …).
-    public let phase: String
-    let optimization: Optimization
-    let parameters: [(name: String, parameter: Parameter)]
+    public var phase: String { spec.name }
+    var optimization: Optimization { spec.optimization }
+    var parameters: [(name: String, parameter: Parameter)] { spec.parameters }
     /// The step every iteration runs; setting it up moves the parameters into one buffer each.
     let stepper: TrainingStep
     var optimizer: any Optimizer { stepper.optimizer }
@@ -39,20 +39,16 @@ public final class TrainingLoop {
     /// What the loop trains, and what it saves of it.
     let spec: Phase
     let console: Console
-    let label: String
+    var label: String { spec.label }
 
     /// The loop of `phase` (`ExperimentRun.begin` sets it up): global batches shuffled from its samples unless its
     /// schedule says otherwise, the gradient all-reduce overlapping the backward pass of its `overlapping` network.
     init(_ phase: Phase, log: MetricsLog, session: RunSession) throws {
         let comm = session.communicator
         communicator = comm
-        self.spec = phase
-        label = phase.label
-        self.phase = phase.name
-        optimization = phase.optimization
-        parameters = phase.parameters
+        spec = phase
         // Stop requests (one slot per signal) and rank 0's "a state is due by time" ride on the gradients.
-        stepper = TrainingStep(parameters: parameters, overlapping: phase.overlapping, optimizer: phase.optimization.makeOptimizer(),
+        stepper = TrainingStep(parameters: phase.parameters, overlapping: phase.overlapping, optimizer: phase.optimization.makeOptimizer(),
                                exchange: session.policy.gradientExchange, controls: StopSignal.handled.count + 1, communicator: comm)
         self.session = session
         self.log = log
@@ -63,7 +59,7 @@ public final class TrainingLoop {
         guard self.schedule.globalBatch % comm.size == 0 else {
             throw InputError("--batch-size", "global batch \(self.schedule.globalBatch) is not divisible by the \(comm.size) ranks")
         }
-        steps = try optimization.plannedSteps(batchesPerEpoch: self.schedule.batchesPerEpoch)
+        steps = try phase.optimization.plannedSteps(batchesPerEpoch: self.schedule.batchesPerEpoch)
     }
 
     public var localBatch: Int { schedule.globalBatch / communicator.size }
